@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/minimart/minimart/internal/app"
+	"github.com/minimart/minimart/internal/platform/config"
+)
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, usage)
+	fmt.Fprintln(w, "\nenvironment:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, v := range config.Vars {
+		def := v.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.Name, def, v.Help)
+	}
+	tw.Flush()
+}
+
+// buildVersion is set with -ldflags "-X main.buildVersion=v1.2.3" by release builds.
+var buildVersion = ""
+
+func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// loadConfig parses the common flags and the environment. Flags override variables.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (config.Config, error) {
+	var o config.Overrides
+	fs.StringVar(&o.DataDir, "data-dir", "", "data directory (env MINIMART_DATA_DIR, default ./data)")
+	if fs.Lookup("addr") == nil {
+		fs.StringVar(&o.Addr, "addr", "", "listen address (env MINIMART_ADDR, default :8080)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, &usageError{err}
+	}
+	cfg, err := config.Load(getenv, o)
+	if err != nil {
+		return config.Config{}, &usageError{fmt.Errorf("configuration: %w", err)}
+	}
+	return cfg, nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		var cfgErr *config.Error
+		if errors.As(err, &cfgErr) {
+			return &usageError{err}
+		}
+		return err
+	}
+	defer a.Close()
+
+	if cfg.Embedded() && cfg.BootstrapAdminAuto {
+		name, password, created, err := a.Users.EnsureAdmin(ctx)
+		if err != nil {
+			return fmt.Errorf("create first admin: %w", err)
+		}
+		if created {
+			fmt.Fprintf(stdout, "Created admin account %q with password %s\n"+
+				"  (shown only now; log in at POST /api/v1/admin/auth/login)\n", name, password)
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return &usageError{fmt.Errorf("MINIMART_ADDR: cannot listen on %s: %w", cfg.Addr, err)}
+	}
+	base := "http://" + displayAddr(ln.Addr())
+	fmt.Fprintf(stdout, "Minimart %s serving (%s)\n  API      %s/api/v1\n  docs     %s/docs\n  metrics  %s/metrics\n",
+		version(), a.DB.Target, base, base, base)
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("database", a.DB.Target))
+	if err := a.Run(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+// displayAddr turns a wildcard listen address into one a person can open.
+func displayAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	action := "up"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		action, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if action != "up" && action != "status" {
+		return usagef("migrate: unknown action %q (want up or status)", action)
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if action == "up" {
+		if err := db.Migrate(ctx, app.Migrations()...); err != nil {
+			return err
+		}
+	}
+	states, err := db.MigrationStatus(ctx, app.Migrations()...)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODULE\tVERSION\tSTATE\tFILE")
+	for _, s := range states {
+		state := "pending"
+		if s.Applied {
+			state = "applied"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", s.Module, s.Version, state, s.Name)
+	}
+	return tw.Flush()
+}
+
+func admin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usagef("usage: minimart admin create --username U --password-file F --role admin|operator")
+	}
+	fs := flag.NewFlagSet("admin create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	username := fs.String("username", "", "staff username")
+	passwordFile := fs.String("password-file", "", "file holding the password (- for standard input)")
+	role := fs.String("role", "admin", "admin or operator")
+	cfg, err := loadConfig(fs, args[1:], getenv)
+	if err != nil {
+		return err
+	}
+	if *username == "" || *passwordFile == "" {
+		return usagef("admin create: --username and --password-file are required")
+	}
+	password, err := readPassword(*passwordFile)
+	if err != nil {
+		return &usageError{err}
+	}
+	a, err := app.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	st, err := a.Users.CreateStaff(ctx, *username, password, *role)
+	if err != nil {
+		return &usageError{err}
+	}
+	fmt.Fprintf(stdout, "created %s account %q (id %s)\n", st.Role, st.Username, st.ID)
+	return nil
+}
+
+func readPassword(path string) (string, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(io.LimitReader(os.Stdin, 1024))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("--password-file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}

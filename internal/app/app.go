@@ -1,0 +1,217 @@
+// Package app is the composition root: from the configuration it opens the database, cache
+// and event bus of the chosen shape, builds every module and mounts their routes.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/minimart/minimart/api"
+	"github.com/minimart/minimart/internal/platform/auth"
+	"github.com/minimart/minimart/internal/platform/cache"
+	"github.com/minimart/minimart/internal/platform/config"
+	"github.com/minimart/minimart/internal/platform/events"
+	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/sqldb"
+	"github.com/minimart/minimart/internal/platform/web"
+	"github.com/minimart/minimart/internal/user"
+	"github.com/minimart/minimart/internal/user/userdb"
+	"github.com/minimart/minimart/internal/user/userhttp"
+	"github.com/minimart/minimart/internal/user/wechatlogin"
+)
+
+// Migrations lists every module's schema in the order they are applied.
+func Migrations() []sqldb.Migrations {
+	return []sqldb.Migrations{events.OutboxMigrations, userdb.Migrations}
+}
+
+// App is one running Minimart process.
+type App struct {
+	Config  config.Config
+	Users   *user.Service
+	DB      *sqldb.DB
+	log     *slog.Logger
+	cache   cache.Cache
+	bus     events.Bus
+	relay   *events.Relay
+	handler http.Handler
+	closers []func() error
+}
+
+// New builds the app for cfg: opens and migrates the database and connects the cache and
+// the bus. Close releases what New opened.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
+	a := &App{Config: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+
+	a.DB, err = sqldb.Open(ctx, cfg.DBURL, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	a.closers = append(a.closers, a.DB.Close)
+	if err := a.DB.Migrate(ctx, Migrations()...); err != nil {
+		return nil, err
+	}
+
+	if cfg.RedisURL != "" {
+		r, err := cache.NewRedis(cfg.RedisURL, "minimart:")
+		if err != nil {
+			return nil, &config.Error{Var: "MINIMART_REDIS_URL", Problem: "cannot be used: " + redact(err, cfg.RedisURL)}
+		}
+		a.cache = r
+		a.closers = append(a.closers, r.Close)
+	} else {
+		m := cache.NewMemory(100_000)
+		a.cache = m
+		a.closers = append(a.closers, func() error { m.Close(); return nil })
+	}
+
+	if cfg.AMQPURL != "" {
+		b, err := events.NewAMQP(cfg.AMQPURL, events.AMQPOptions{}, log)
+		if err != nil {
+			return nil, fmt.Errorf("rabbitmq: %s", redact(err, cfg.AMQPURL))
+		}
+		a.bus = b
+	} else {
+		a.bus = events.NewInProc(log)
+	}
+	a.closers = append(a.closers, a.bus.Close)
+
+	gen, err := ids.NewGenerator(cfg.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	key, err := signingKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := auth.NewTokens(key, cfg.AccessTokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	outbox := events.NewOutbox()
+	a.relay = events.NewRelay(a.DB, outbox, a.bus, log, events.RelayOptions{})
+
+	var exchanger user.CodeExchanger
+	if cfg.WeChatAppID != "" {
+		exchanger = wechatlogin.New(cfg.WeChatAPIBase, cfg.WeChatAppID, cfg.WeChatSecret, nil)
+	}
+	a.Users, err = user.NewService(userdb.New(a.DB, outbox), tokens, gen, exchanger, a.cache, user.Config{
+		RefreshTTL: cfg.RefreshTokenTTL, PasswordCost: cfg.PasswordCost,
+		LoginMaxFailures: cfg.LoginMaxFailures, LoginMaxPerIP: cfg.LoginMaxPerIP, LoginWindow: cfg.LoginWindow,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+
+	ips, err := web.NewClientIPs(cfg.TrustedProxies)
+	if err != nil {
+		return nil, &config.Error{Var: "MINIMART_TRUSTED_PROXIES", Problem: err.Error()}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	rt := web.NewRouter()
+	rt.Handle("GET /healthz", web.Liveness())
+	rt.Handle("GET /readyz", web.Readiness(a.readinessChecks()...))
+	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	api.Routes(rt)
+	userhttp.Routes(rt, a.Users, tokens, ips)
+
+	a.handler = web.Chain(rt,
+		web.Observe(log, web.NewMetrics(reg)),
+		web.Recover(),
+		web.SecurityHeaders(),
+		web.LimitBody(cfg.MaxBodyBytes),
+	)
+	return a, nil
+}
+
+func (a *App) readinessChecks() []web.Check {
+	return []web.Check{
+		{Name: "database", Critical: true, Ping: a.DB.Ping},
+		{Name: "cache", Ping: a.cache.Ping},
+		{Name: "broker", Ping: a.bus.Ping},
+	}
+}
+
+// Handler is the whole HTTP API with its middleware.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Run starts the bus and the outbox relay and serves HTTP on ln until ctx is cancelled;
+// then in-flight requests finish and background work stops.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	if err := a.bus.Start(ctx); err != nil {
+		// A broker that is down is not fatal: the outbox keeps events until it returns.
+		a.log.Warn("event bus not connected yet; events wait in the outbox", slog.String("error", err.Error()))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.relay.Run(gctx) })
+	g.Go(func() error { return web.Serve(gctx, ln, a.handler, a.log, 20*time.Second) })
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Close releases the database, cache and bus.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// signingKey is MINIMART_JWT_SECRET, or in the embedded shape a key generated once and
+// kept in the data dir so tokens survive restarts.
+func signingKey(cfg config.Config) ([]byte, error) {
+	if cfg.JWTSecret != "" {
+		return []byte(cfg.JWTSecret), nil
+	}
+	path := filepath.Join(cfg.DataDir, "jwt.key")
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) >= 64 {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read signing key: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	key := hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write signing key: %w", err)
+	}
+	return []byte(key), nil
+}
+
+// redact removes a URL (and so its password) from an error message.
+func redact(err error, secretURL string) string {
+	return strings.ReplaceAll(err.Error(), secretURL, "<url>")
+}

@@ -1,0 +1,194 @@
+// Package auth issues and checks access tokens (short-lived JWTs) and makes refresh tokens
+// (random, stored only as a hash by the module that owns sessions). Middleware puts the
+// verified principal in the request context and refuses the rest.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/minimart/minimart/internal/platform/errs"
+	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/web"
+)
+
+// Audiences separate buyer accounts from staff accounts: they live in different tables and
+// an id of one must never be read as the other.
+const (
+	AudienceBuyer = "buyer"
+	AudienceStaff = "staff"
+)
+
+// Staff roles.
+const (
+	RoleAdmin    = "admin"
+	RoleOperator = "operator"
+)
+
+var (
+	ErrMissingToken = errs.New(errs.Unauthorized, "missing_token", "send an access token: Authorization: Bearer <token>")
+	ErrInvalidToken = errs.New(errs.Unauthorized, "invalid_token", "access token is invalid or expired; refresh it or log in again")
+	ErrForbidden    = errs.New(errs.Forbidden, "forbidden", "this account may not use this endpoint")
+)
+
+// Principal is who a verified token speaks for.
+type Principal struct {
+	ID       ids.ID
+	Audience string
+	Role     string // staff role; empty for buyers
+}
+
+type claims struct {
+	jwt.RegisteredClaims
+	Role string `json:"role,omitempty"`
+}
+
+const issuer = "minimart"
+
+// Tokens signs and verifies access tokens with one HMAC key shared by every instance.
+type Tokens struct {
+	key    []byte
+	ttl    time.Duration
+	parser *jwt.Parser
+	now    func() time.Time
+}
+
+// NewTokens needs a key of at least 32 bytes.
+func NewTokens(key []byte, accessTTL time.Duration) (*Tokens, error) {
+	if len(key) < 32 {
+		return nil, errors.New("signing key must be at least 32 bytes")
+	}
+	return &Tokens{
+		key: key,
+		ttl: accessTTL,
+		// Only HS256 is accepted: "alg":"none" and algorithm-confusion tokens are refused
+		// before the signature is even looked at.
+		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithIssuer(issuer), jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Second)),
+		now: time.Now,
+	}, nil
+}
+
+// Issue signs an access token for p and says when it expires.
+func (t *Tokens) Issue(p Principal) (string, time.Time, error) {
+	now := t.now().UTC()
+	exp := now.Add(t.ttl)
+	c := claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: issuer, Subject: p.ID.String(), Audience: jwt.ClaimStrings{p.Audience},
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+		},
+		Role: p.Role,
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
+	}
+	return s, exp, nil
+}
+
+// Verify checks signature, algorithm, issuer and expiry and returns the principal.
+func (t *Tokens) Verify(token string) (Principal, error) {
+	var c claims
+	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil })
+	if err != nil {
+		return Principal{}, ErrInvalidToken
+	}
+	id, err := ids.Parse(c.Subject)
+	if err != nil || len(c.Audience) != 1 {
+		return Principal{}, ErrInvalidToken
+	}
+	p := Principal{ID: id, Audience: c.Audience[0], Role: c.Role}
+	switch {
+	case p.Audience == AudienceBuyer && p.Role == "":
+	case p.Audience == AudienceStaff && (p.Role == RoleAdmin || p.Role == RoleOperator):
+	default:
+		return Principal{}, ErrInvalidToken
+	}
+	return p, nil
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the principal the middleware verified.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// WithPrincipal stores p in ctx; for middleware and for tests of handlers behind it.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+func (t *Tokens) authenticate(r *http.Request) (Principal, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Principal{}, ErrMissingToken
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return Principal{}, ErrMissingToken.Withf("Authorization header must be: Bearer <token>")
+	}
+	return t.Verify(strings.TrimSpace(token))
+}
+
+// Buyer lets through requests with a valid buyer token.
+func (t *Tokens) Buyer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := t.authenticate(r)
+		if err != nil {
+			web.WriteError(w, r, err)
+			return
+		}
+		if p.Audience != AudienceBuyer {
+			web.WriteError(w, r, ErrForbidden.Withf("this endpoint is for buyer accounts"))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}
+
+// Staff lets through requests with a valid staff token whose role is one of roles. A valid
+// token of the wrong kind or role is 403, a bad or missing token 401.
+func (t *Tokens) Staff(roles ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := t.authenticate(r)
+			if err != nil {
+				web.WriteError(w, r, err)
+				return
+			}
+			if p.Audience != AudienceStaff || !slices.Contains(roles, p.Role) {
+				web.WriteError(w, r, ErrForbidden.Withf("this endpoint needs the %s role", strings.Join(roles, " or ")))
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		})
+	}
+}
+
+// NewRefreshToken returns a random refresh token for the client and the hash to store.
+func NewRefreshToken() (token string, hash []byte) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashRefreshToken(token)
+}
+
+// HashRefreshToken is what the store keeps and looks tokens up by. The token is 256 random
+// bits, so a fast hash is enough: there is nothing to brute-force.
+func HashRefreshToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}

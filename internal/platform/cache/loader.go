@@ -1,0 +1,100 @@
+package cache
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Loader reads through a Cache: on a miss it calls load once per key even when many callers
+// ask at the same moment (golang.org/x/sync/singleflight), stores the result, and returns it. A
+// cache error (Redis down) is treated as a miss: the value still comes from load, the error is
+// logged once per state change via the *slog.Logger given, and Degraded() reports true until a
+// later cache call succeeds.
+//
+// Load errors are returned to every caller waiting on that load and are not cached.
+type Loader struct {
+	cache    Cache
+	log      *slog.Logger
+	group    singleflight.Group
+	degraded atomic.Bool
+}
+
+// NewLoader reads through c. A nil log discards the state-change messages.
+func NewLoader(c Cache, log *slog.Logger) *Loader {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Loader{cache: c, log: log}
+}
+
+// Degraded reports whether the last cache call failed.
+func (l *Loader) Degraded() bool { return l.degraded.Load() }
+
+func (l *Loader) Fetch(ctx context.Context, key string, ttl time.Duration, load func(ctx context.Context) ([]byte, error)) ([]byte, error) {
+	v, found, err := l.cache.Get(ctx, key)
+	if err != nil {
+		if ctx.Err() != nil {
+			// The caller gave up; that says nothing about the backend.
+			return nil, ctx.Err()
+		}
+		l.failed(err)
+	} else {
+		l.succeeded()
+		if found {
+			return v, nil
+		}
+	}
+	cacheUp := err == nil
+
+	// The shared load runs detached from any one caller's cancellation: otherwise the first
+	// caller hanging up would fail every other caller waiting on the same key. Each caller still
+	// stops waiting when its own context ends.
+	ch := l.group.DoChan(key, func() (any, error) {
+		lctx := context.WithoutCancel(ctx)
+		v, err := load(lctx)
+		if err != nil {
+			return nil, err
+		}
+		// When the cache just failed, writing to it would only add a second timeout to a
+		// request that is already paying for one; the next Get notices recovery.
+		if cacheUp {
+			if err := l.cache.Set(lctx, key, v, ttl); err != nil {
+				l.failed(err)
+			} else {
+				l.succeeded()
+			}
+		}
+		return v, nil
+	})
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		b := res.Val.([]byte)
+		if res.Shared {
+			// Every waiter gets the same slice; a copy each keeps one caller's edits from
+			// showing up in another's response.
+			b = append([]byte(nil), b...)
+		}
+		return b, nil
+	}
+}
+
+func (l *Loader) failed(err error) {
+	if !l.degraded.Swap(true) {
+		l.log.Warn("cache unavailable; reading through to the source", "err", err)
+	}
+}
+
+func (l *Loader) succeeded() {
+	if l.degraded.Swap(false) {
+		l.log.Info("cache available again")
+	}
+}

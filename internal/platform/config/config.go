@@ -1,0 +1,214 @@
+// Package config reads Minimart's settings from MINIMART_* environment variables (and the
+// flags a person expects, which win over them). Every variable is declared once in Vars,
+// which also feeds `minimart help` and is checked against the README by a test.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Var documents one environment variable.
+type Var struct {
+	Name    string
+	Default string
+	Secret  bool
+	Help    string
+}
+
+// Vars lists every variable Minimart reads.
+var Vars = []Var{
+	{Name: "MINIMART_ADDR", Default: ":8080", Help: "listen address (flag --addr)"},
+	{Name: "MINIMART_DATA_DIR", Default: "./data", Help: "data directory: SQLite file, signing key, uploads (flag --data-dir)"},
+	{Name: "MINIMART_DB_URL", Default: "", Secret: true, Help: "mysql://user:pass@host:3306/db for MySQL/MariaDB; empty = SQLite in the data dir"},
+	{Name: "MINIMART_REDIS_URL", Default: "", Secret: true, Help: "redis://[:pass@]host:6379/0; empty = in-process cache"},
+	{Name: "MINIMART_AMQP_URL", Default: "", Secret: true, Help: "amqp://user:pass@host:5672/; empty = in-process event bus"},
+	{Name: "MINIMART_JWT_SECRET", Default: "", Secret: true, Help: "access-token signing key, ≥ 32 bytes; required with MINIMART_DB_URL; embedded: generated once into the data dir"},
+	{Name: "MINIMART_ACCESS_TOKEN_TTL", Default: "15m", Help: "access token lifetime"},
+	{Name: "MINIMART_REFRESH_TOKEN_TTL", Default: "720h", Help: "refresh token lifetime"},
+	{Name: "MINIMART_NODE_ID", Default: "0", Help: "0–1023, unique per running instance (ID generator)"},
+	{Name: "MINIMART_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
+	{Name: "MINIMART_MAX_BODY_BYTES", Default: "1048576", Help: "largest JSON request body accepted (413 above)"},
+	{Name: "MINIMART_TRUSTED_PROXIES", Default: "", Help: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"},
+	{Name: "MINIMART_LOGIN_MAX_FAILURES", Default: "5", Help: "failed logins per account before 429, per window"},
+	{Name: "MINIMART_LOGIN_MAX_FAILURES_PER_IP", Default: "20", Help: "failed logins per client IP before 429, per window"},
+	{Name: "MINIMART_LOGIN_WINDOW", Default: "15m", Help: "window for the failed-login limits"},
+	{Name: "MINIMART_PASSWORD_COST", Default: "11", Help: "bcrypt cost for password hashes (4–16)"},
+	{Name: "MINIMART_WECHAT_APPID", Default: "", Help: "mini-program appid; with the secret enables POST /api/v1/auth/wechat"},
+	{Name: "MINIMART_WECHAT_SECRET", Default: "", Secret: true, Help: "mini-program appsecret"},
+	{Name: "MINIMART_WECHAT_API_BASE", Default: "https://api.weixin.qq.com", Help: "base URL of the WeChat API (code2session)"},
+	{Name: "MINIMART_BOOTSTRAP_ADMIN", Default: "auto", Help: "auto: create an admin with a printed random password on the embedded first start; 0: never"},
+}
+
+// Config is the validated configuration of one process.
+type Config struct {
+	Addr               string
+	DataDir            string
+	DBURL              string
+	RedisURL           string
+	AMQPURL            string
+	JWTSecret          string
+	AccessTokenTTL     time.Duration
+	RefreshTokenTTL    time.Duration
+	NodeID             int64
+	LogLevel           string
+	MaxBodyBytes       int64
+	TrustedProxies     string
+	LoginMaxFailures   int64
+	LoginMaxPerIP      int64
+	LoginWindow        time.Duration
+	PasswordCost       int
+	WeChatAppID        string
+	WeChatSecret       string
+	WeChatAPIBase      string
+	BootstrapAdminAuto bool
+}
+
+// Embedded reports whether this is the embedded shape (SQLite, no external services).
+func (c Config) Embedded() bool { return c.DBURL == "" || strings.HasPrefix(c.DBURL, "sqlite:") }
+
+// Error names the variable that is wrong and what is wrong with it; it never repeats a
+// secret value.
+type Error struct {
+	Var     string
+	Problem string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Problem }
+
+// Overrides are values from command-line flags; a non-empty one wins over the environment.
+type Overrides struct {
+	Addr    string
+	DataDir string
+}
+
+// Load reads and validates the configuration. All problems are reported together.
+func Load(getenv func(string) string, o Overrides) (Config, error) {
+	l := loader{getenv: getenv}
+	c := Config{
+		Addr:             l.str("MINIMART_ADDR"),
+		DataDir:          l.str("MINIMART_DATA_DIR"),
+		DBURL:            l.url("MINIMART_DB_URL", "mysql", "sqlite"),
+		RedisURL:         l.url("MINIMART_REDIS_URL", "redis", "rediss"),
+		AMQPURL:          l.url("MINIMART_AMQP_URL", "amqp", "amqps"),
+		JWTSecret:        l.str("MINIMART_JWT_SECRET"),
+		AccessTokenTTL:   l.duration("MINIMART_ACCESS_TOKEN_TTL", time.Minute, 24*time.Hour),
+		RefreshTokenTTL:  l.duration("MINIMART_REFRESH_TOKEN_TTL", time.Hour, 365*24*time.Hour),
+		NodeID:           l.integer("MINIMART_NODE_ID", 0, 1023),
+		LogLevel:         l.oneOf("MINIMART_LOG_LEVEL", "debug", "info", "warn", "error"),
+		MaxBodyBytes:     l.integer("MINIMART_MAX_BODY_BYTES", 1024, 64<<20),
+		TrustedProxies:   l.str("MINIMART_TRUSTED_PROXIES"),
+		LoginMaxFailures: l.integer("MINIMART_LOGIN_MAX_FAILURES", 1, 1000),
+		LoginMaxPerIP:    l.integer("MINIMART_LOGIN_MAX_FAILURES_PER_IP", 1, 100000),
+		LoginWindow:      l.duration("MINIMART_LOGIN_WINDOW", time.Second, 24*time.Hour),
+		PasswordCost:     int(l.integer("MINIMART_PASSWORD_COST", 4, 16)),
+		WeChatAppID:      l.str("MINIMART_WECHAT_APPID"),
+		WeChatSecret:     l.str("MINIMART_WECHAT_SECRET"),
+		WeChatAPIBase:    l.url("MINIMART_WECHAT_API_BASE", "http", "https"),
+	}
+	switch l.str("MINIMART_BOOTSTRAP_ADMIN") {
+	case "auto", "1":
+		c.BootstrapAdminAuto = true
+	case "0":
+	default:
+		l.fail("MINIMART_BOOTSTRAP_ADMIN", "must be auto or 0")
+	}
+	if o.Addr != "" {
+		c.Addr = o.Addr
+	}
+	if o.DataDir != "" {
+		c.DataDir = o.DataDir
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		l.fail("MINIMART_JWT_SECRET", fmt.Sprintf("is %d bytes; it must be at least 32", len(c.JWTSecret)))
+	}
+	if c.JWTSecret == "" && !c.Embedded() {
+		l.fail("MINIMART_JWT_SECRET", "must be set when MINIMART_DB_URL is set, so every instance signs with the same key")
+	}
+	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
+		l.fail("MINIMART_WECHAT_APPID", "set both MINIMART_WECHAT_APPID and MINIMART_WECHAT_SECRET, or neither")
+	}
+	return c, errors.Join(l.errs...)
+}
+
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (l *loader) fail(name, problem string) {
+	l.errs = append(l.errs, &Error{Var: name, Problem: problem})
+}
+
+func (l *loader) str(name string) string {
+	if v := l.getenv(name); v != "" {
+		return v
+	}
+	for _, v := range Vars {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	panic("config: undeclared variable " + name)
+}
+
+func (l *loader) url(name string, schemes ...string) string {
+	v := l.str(name)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		// url.Parse errors quote the input, which may hold a password.
+		l.fail(name, "is not a valid URL")
+		return ""
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return v
+		}
+	}
+	l.fail(name, fmt.Sprintf("scheme must be %s://", strings.Join(schemes, ":// or ")))
+	return ""
+}
+
+func (l *loader) duration(name string, min, max time.Duration) time.Duration {
+	v := l.str(name)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		l.fail(name, fmt.Sprintf("%q is not a duration such as 15m or 720h", v))
+		return 0
+	}
+	if d < min || d > max {
+		l.fail(name, fmt.Sprintf("%s is outside %s–%s", d, min, max))
+	}
+	return d
+}
+
+func (l *loader) integer(name string, min, max int64) int64 {
+	v := l.str(name)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		l.fail(name, fmt.Sprintf("%q is not an integer", v))
+		return 0
+	}
+	if n < min || n > max {
+		l.fail(name, fmt.Sprintf("%d is outside %d–%d", n, min, max))
+	}
+	return n
+}
+
+func (l *loader) oneOf(name string, allowed ...string) string {
+	v := l.str(name)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	l.fail(name, fmt.Sprintf("%q must be one of %s", v, strings.Join(allowed, ", ")))
+	return ""
+}

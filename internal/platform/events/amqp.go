@@ -1,0 +1,577 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// AMQPOptions tunes an AMQP bus; zero fields take their defaults.
+type AMQPOptions struct {
+	// Exchange is the durable topic exchange every event is published to.
+	// Default "minimart.events".
+	Exchange string
+	// QueuePrefix is put before the consumer name to name its durable queue.
+	// Default "minimart.".
+	QueuePrefix string
+	// Prefetch bounds the unacknowledged messages each consumer holds. Default 32.
+	Prefetch int
+	// RetryDelay is how long a message whose handler failed is held before it is
+	// returned to its queue for another try. Default 1s.
+	RetryDelay time.Duration
+}
+
+func (o AMQPOptions) withDefaults() AMQPOptions {
+	if o.Exchange == "" {
+		o.Exchange = "minimart.events"
+	}
+	if o.QueuePrefix == "" {
+		o.QueuePrefix = "minimart."
+	}
+	if o.Prefetch <= 0 {
+		o.Prefetch = 32
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = time.Second
+	}
+	return o
+}
+
+// reconnectMax bounds the wait between attempts to reach the broker again.
+const reconnectMax = 5 * time.Second
+
+// AMQP is the RabbitMQ bus. Events go to a durable topic exchange with the event type as
+// routing key, as persistent JSON messages, and Publish waits for the broker's publisher
+// confirms. Each consumer has a durable queue QueuePrefix+consumer bound to its
+// patterns; messages are acknowledged only after the handler returned nil, and a failed
+// message goes back to its queue after RetryDelay. When the connection drops, the bus
+// reconnects with backoff and declares its exchange, queues, bindings and consumers again.
+type AMQP struct {
+	url    string
+	target string // url without credentials, for messages
+	opts   AMQPOptions
+	log    *slog.Logger
+
+	mu        sync.Mutex
+	conn      *amqp.Connection // nil while disconnected
+	pub       *amqp.Channel    // confirm-mode channel for Publish
+	consumers map[string]*amqpConsumer
+	order     []string // consumer names in subscription order
+	started   bool
+	runCtx    context.Context // consumption lifetime: from Start, ended by its ctx or Close
+	stopRun   context.CancelFunc
+	closed    bool
+
+	done    chan struct{}  // closed by Close
+	wg      sync.WaitGroup // the supervisor
+	running sync.WaitGroup // consume loops
+}
+
+var _ Bus = (*AMQP)(nil)
+
+type amqpConsumer struct {
+	name  string
+	queue string
+
+	mu   sync.RWMutex
+	subs []subscription
+
+	ch *amqp.Channel // consuming channel while running; guarded by AMQP.mu
+}
+
+// NewAMQP connects to the broker at url and declares the exchange. It fails if the broker
+// cannot be reached now, so a wrong URL or password shows at start-up; later outages are
+// ridden out by reconnecting. log may be nil.
+func NewAMQP(url string, opts AMQPOptions, log *slog.Logger) (*AMQP, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	uri, err := amqp.ParseURI(url)
+	if err != nil {
+		return nil, fmt.Errorf("events: AMQP URL: %w", err)
+	}
+	b := &AMQP{
+		url:       url,
+		target:    uri.Scheme + "://" + net.JoinHostPort(uri.Host, strconv.Itoa(uri.Port)) + "/" + uri.Vhost,
+		opts:      opts.withDefaults(),
+		log:       log,
+		consumers: map[string]*amqpConsumer{},
+		done:      make(chan struct{}),
+	}
+	conn, err := b.dial()
+	if err != nil {
+		return nil, fmt.Errorf("events: connect to %s: %w", b.target, err)
+	}
+	b.mu.Lock()
+	err = b.setupLocked(conn)
+	b.mu.Unlock()
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("events: set up %s: %w", b.target, err)
+	}
+	b.wg.Add(1)
+	go b.supervise(conn)
+	return b, nil
+}
+
+func (b *AMQP) dial() (*amqp.Connection, error) {
+	props := amqp.NewConnectionProperties()
+	props.SetClientConnectionName("minimart")
+	return amqp.DialConfig(b.url, amqp.Config{
+		Heartbeat:  10 * time.Second,
+		Locale:     "en_US",
+		Dial:       amqp.DefaultDial(5 * time.Second),
+		Properties: props,
+	})
+}
+
+// setupLocked declares the topology on a fresh connection and, once started, resumes
+// every consumer. b.mu is held.
+func (b *AMQP) setupLocked(conn *amqp.Connection) error {
+	ch, err := conn.Channel()
+	if err != nil {
+		return fmt.Errorf("open channel: %w", err)
+	}
+	if err := ch.ExchangeDeclare(b.opts.Exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
+		return fmt.Errorf("declare exchange %s: %w", b.opts.Exchange, err)
+	}
+	if err := ch.Confirm(false); err != nil {
+		return fmt.Errorf("publisher confirms: %w", err)
+	}
+	for _, name := range b.order {
+		c := b.consumers[name]
+		c.mu.RLock()
+		patterns := c.patternsLocked()
+		c.mu.RUnlock()
+		if err := b.declare(conn, c.queue, patterns); err != nil {
+			return err
+		}
+	}
+	b.conn, b.pub = conn, ch
+	for _, c := range b.consumers {
+		c.ch = nil // any channel still recorded belongs to a dead connection
+	}
+	if b.consuming() {
+		for _, name := range b.order {
+			if err := b.startConsumerLocked(b.consumers[name]); err != nil {
+				b.conn, b.pub = nil, nil
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// consuming reports whether consumers should run now. b.mu is held.
+func (b *AMQP) consuming() bool {
+	return b.started && !b.closed && b.runCtx.Err() == nil
+}
+
+// declare makes queue durable and binds it to patterns, on a channel of its own so that a
+// refused declaration does not close a channel in use.
+func (b *AMQP) declare(conn *amqp.Connection, queue string, patterns []string) error {
+	ch, err := conn.Channel()
+	if err != nil {
+		return fmt.Errorf("open channel: %w", err)
+	}
+	defer ch.Close() //nolint:errcheck // a failed declaration already closed it
+	if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
+		return fmt.Errorf("declare queue %s: %w", queue, err)
+	}
+	for _, p := range patterns {
+		if err := ch.QueueBind(queue, p, b.opts.Exchange, false, nil); err != nil {
+			return fmt.Errorf("bind queue %s to %s: %w", queue, p, err)
+		}
+	}
+	return nil
+}
+
+// startConsumerLocked opens c's consuming channel on the current connection. b.mu is held.
+func (b *AMQP) startConsumerLocked(c *amqpConsumer) error {
+	if c.ch != nil {
+		return nil
+	}
+	conn := b.conn
+	ch, err := conn.Channel()
+	if err != nil {
+		return fmt.Errorf("consumer %s: open channel: %w", c.name, err)
+	}
+	if err := ch.Qos(b.opts.Prefetch, 0, false); err != nil {
+		return fmt.Errorf("consumer %s: qos: %w", c.name, err)
+	}
+	deliveries, err := ch.Consume(c.queue, "", false, false, false, false, nil)
+	if err != nil {
+		return fmt.Errorf("consumer %s: consume %s: %w", c.name, c.queue, err)
+	}
+	c.ch = ch
+	b.running.Add(1)
+	go b.consume(b.runCtx, conn, ch, c, deliveries)
+	return nil
+}
+
+// Subscribe registers h for the event types matching types under consumer. The queue and
+// its bindings are declared at once (when connected), so events published from now on
+// wait in the queue even before Start.
+func (b *AMQP) Subscribe(consumer string, types []string, h Handler) error {
+	s, err := newSubscription(consumer, types, h)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	c, existed := b.consumers[consumer]
+	if !existed {
+		c = &amqpConsumer{name: consumer, queue: b.opts.QueuePrefix + consumer}
+		b.consumers[consumer] = c
+		b.order = append(b.order, consumer)
+	}
+	c.mu.Lock()
+	c.subs = append(c.subs, s)
+	c.mu.Unlock()
+	if b.conn == nil {
+		return nil // declared when the connection is back
+	}
+	err = b.declare(b.conn, c.queue, s.patterns)
+	if err == nil && b.consuming() {
+		err = b.startConsumerLocked(c)
+	}
+	if err != nil {
+		// Undo, so that a failed Subscribe leaves no handler behind.
+		c.mu.Lock()
+		c.subs = c.subs[:len(c.subs)-1]
+		c.mu.Unlock()
+		if !existed {
+			delete(b.consumers, consumer)
+			b.order = b.order[:len(b.order)-1]
+		}
+		return fmt.Errorf("events: subscribe %s: %w", consumer, err)
+	}
+	return nil
+}
+
+// Start begins consuming for every subscription. ctx bounds consumption: handlers get a
+// context derived from it, and consumers stop when it is done (Close stops them too).
+func (b *AMQP) Start(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	if b.started {
+		return errors.New("events: AMQP bus already started")
+	}
+	b.started = true
+	b.runCtx, b.stopRun = context.WithCancel(ctx)
+	if b.conn == nil {
+		return nil // consumers start when the connection is back
+	}
+	for _, name := range b.order {
+		if err := b.startConsumerLocked(b.consumers[name]); err != nil {
+			return fmt.Errorf("events: start: %w", err)
+		}
+	}
+	return nil
+}
+
+// Ping reports whether the broker connection is up.
+func (b *AMQP) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	if b.conn == nil || b.conn.IsClosed() {
+		return ErrNotConnected
+	}
+	return nil
+}
+
+// Close stops the consumers, waits for running handlers and closes the connection.
+// Unacknowledged messages go back to their queues.
+func (b *AMQP) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	if b.stopRun != nil {
+		b.stopRun()
+	}
+	conn := b.conn
+	b.conn, b.pub = nil, nil
+	b.mu.Unlock()
+	close(b.done)
+
+	// Handlers see their context cancelled. Consumers finish the message in hand, ack it
+	// and close their channels, returning prefetched messages, before the connection goes.
+	b.running.Wait()
+	var err error
+	if conn != nil {
+		if err = conn.Close(); errors.Is(err, amqp.ErrClosed) {
+			err = nil
+		}
+	}
+	b.wg.Wait()
+	return err
+}
+
+// Publish sends evs and waits for the broker to confirm each. It returns nil only if all
+// were confirmed; a *PublishError if some were not; an error wrapping ErrNotConnected if
+// none could be sent because the connection is down.
+func (b *AMQP) Publish(ctx context.Context, evs ...Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	b.mu.Lock()
+	ch, closed := b.pub, b.closed
+	b.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if ch == nil {
+		return ErrNotConnected
+	}
+	var failed []FailedEvent
+	confirms := make([]*amqp.DeferredConfirmation, len(evs))
+	for i, e := range evs {
+		if err := e.Validate(); err != nil {
+			failed = append(failed, FailedEvent{ID: e.ID, Err: err})
+			continue
+		}
+		body, err := json.Marshal(e)
+		if err != nil {
+			failed = append(failed, FailedEvent{ID: e.ID, Err: err})
+			continue
+		}
+		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, b.opts.Exchange, e.Type, false, false, amqp.Publishing{
+			ContentType:  "application/json",
+			DeliveryMode: amqp.Persistent,
+			MessageId:    e.ID.String(),
+			Timestamp:    e.OccurredAt,
+			Type:         e.Type,
+			Body:         body,
+		})
+		if err != nil {
+			failed = append(failed, FailedEvent{ID: e.ID, Err: err})
+			continue
+		}
+		confirms[i] = dc
+	}
+	for i, dc := range confirms {
+		if dc == nil {
+			continue
+		}
+		ok, err := dc.WaitContext(ctx)
+		switch {
+		case err != nil:
+			failed = append(failed, FailedEvent{ID: evs[i].ID, Err: err})
+		case !ok:
+			failed = append(failed, FailedEvent{ID: evs[i].ID, Err: ErrNacked})
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	if len(failed) == len(evs) && ch.IsClosed() {
+		return fmt.Errorf("%w: %w", ErrNotConnected, failed[0].Err)
+	}
+	return &PublishError{Failed: failed}
+}
+
+// supervise waits for the connection to drop and brings it back, until Close.
+func (b *AMQP) supervise(conn *amqp.Connection) {
+	defer b.wg.Done()
+	for {
+		lost := conn.NotifyClose(make(chan *amqp.Error, 1))
+		var reason *amqp.Error
+		select {
+		case <-b.done:
+			return
+		case reason = <-lost:
+		}
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			return
+		}
+		b.conn, b.pub = nil, nil
+		for _, c := range b.consumers {
+			c.ch = nil
+		}
+		b.mu.Unlock()
+		if reason != nil {
+			b.log.Warn("events: lost RabbitMQ connection, reconnecting", "target", b.target, "err", reason)
+		} else {
+			b.log.Warn("events: RabbitMQ connection closed, reconnecting", "target", b.target)
+		}
+		if conn = b.reconnect(); conn == nil {
+			return
+		}
+	}
+}
+
+// reconnect dials with backoff until the topology is set up again; nil after Close.
+func (b *AMQP) reconnect() *amqp.Connection {
+	for attempt := 1; ; attempt++ {
+		t := time.NewTimer(backoff(attempt, reconnectMax))
+		select {
+		case <-b.done:
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		conn, err := b.dial()
+		if err != nil {
+			b.log.Warn("events: RabbitMQ still unreachable", "target", b.target, "attempt", attempt, "err", err)
+			continue
+		}
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			_ = conn.Close()
+			return nil
+		}
+		err = b.setupLocked(conn)
+		b.mu.Unlock()
+		if err != nil {
+			_ = conn.Close()
+			b.log.Warn("events: RabbitMQ set-up failed", "target", b.target, "attempt", attempt, "err", err)
+			continue
+		}
+		b.log.Info("events: reconnected to RabbitMQ", "target", b.target, "attempts", attempt)
+		return conn
+	}
+}
+
+// consume handles c's deliveries on ch one at a time until the channel closes or ctx ends.
+func (b *AMQP) consume(ctx context.Context, conn *amqp.Connection, ch *amqp.Channel, c *amqpConsumer, deliveries <-chan amqp.Delivery) {
+	defer b.running.Done()
+	var tmu sync.Mutex
+	retries := map[uint64]*time.Timer{}
+	defer func() {
+		tmu.Lock()
+		for _, t := range retries {
+			t.Stop() // the channel is closing: the broker requeues them itself
+		}
+		tmu.Unlock()
+	}()
+	for {
+		var d amqp.Delivery
+		var ok bool
+		select {
+		case <-ctx.Done():
+			b.stopConsumer(c, ch)
+			return
+		case d, ok = <-deliveries:
+		}
+		if !ok {
+			break
+		}
+		if err := b.handle(ctx, c, d); err == nil {
+			if err := d.Ack(false); err != nil {
+				b.log.Warn("events: ack failed; the message will be delivered again",
+					"consumer", c.name, "message_id", d.MessageId, "err", err)
+			}
+			continue
+		}
+		tag := d.DeliveryTag
+		tmu.Lock()
+		retries[tag] = time.AfterFunc(b.opts.RetryDelay, func() {
+			tmu.Lock()
+			delete(retries, tag)
+			tmu.Unlock()
+			_ = d.Nack(false, true) // if the channel is gone, the broker requeued it already
+		})
+		tmu.Unlock()
+	}
+	// The channel closed under us. If the connection went, the supervisor reconnects;
+	// otherwise the channel failed alone (say the queue was deleted), and dropping the
+	// connection makes the supervisor set everything up again.
+	if ctx.Err() != nil {
+		b.stopConsumer(c, ch)
+		return
+	}
+	b.mu.Lock()
+	if c.ch == ch {
+		c.ch = nil
+	}
+	b.mu.Unlock()
+	if !conn.IsClosed() {
+		b.log.Warn("events: consumer channel closed; resetting the connection", "consumer", c.name)
+		_ = conn.Close()
+	}
+}
+
+func (b *AMQP) stopConsumer(c *amqpConsumer, ch *amqp.Channel) {
+	b.mu.Lock()
+	if c.ch == ch {
+		c.ch = nil
+	}
+	b.mu.Unlock()
+	_ = ch.Close()
+}
+
+// handle decodes a delivery and runs every matching handler of c.
+func (b *AMQP) handle(ctx context.Context, c *amqpConsumer, d amqp.Delivery) error {
+	e, err := Decode(d.Body)
+	if err != nil {
+		b.log.Error("events: undecodable message; requeued", "consumer", c.name,
+			"routing_key", d.RoutingKey, "message_id", d.MessageId, "err", err)
+		return err
+	}
+	c.mu.RLock()
+	subs := c.subs
+	c.mu.RUnlock()
+	matched := false
+	var errs []error
+	for _, s := range subs {
+		if !s.matches(e.Type) {
+			continue
+		}
+		matched = true
+		if err := s.call(ctx, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if !matched {
+		// A binding left from an earlier subscription; no handler of this process wants it.
+		b.log.Warn("events: no handler for event; acknowledged", "consumer", c.name,
+			"event_type", e.Type, "event_id", e.ID)
+		return nil
+	}
+	if err := errors.Join(errs...); err != nil {
+		b.log.Warn("events: handler failed; message requeued", "consumer", c.name,
+			"event_type", e.Type, "event_id", e.ID, "redelivered", d.Redelivered,
+			"retry_in", b.opts.RetryDelay, "err", err)
+		return err
+	}
+	return nil
+}
+
+func (c *amqpConsumer) patternsLocked() []string {
+	var out []string
+	for _, s := range c.subs {
+		for _, p := range s.patterns {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

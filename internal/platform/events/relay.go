@@ -1,0 +1,392 @@
+package events
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/sqldb"
+)
+
+// RelayOptions tunes a Relay; zero fields take their defaults.
+type RelayOptions struct {
+	// Batch is the most events claimed and held in memory at once. Default 100.
+	Batch int
+	// Poll is how often the outbox is checked when no commit woke the relay. Default 500ms.
+	Poll time.Duration
+	// Lease is how long a claim keeps other relays off a batch; a batch whose relay died
+	// is taken over after it. Publish is given this long. Default 30s.
+	Lease time.Duration
+	// MaxBackoff bounds the wait after a failure, both for a failed event before it is
+	// tried again and for the relay when the bus or database is down. Default 5s.
+	MaxBackoff time.Duration
+	// Retention is how long published rows are kept before they are deleted.
+	// Default 72h; negative keeps them forever.
+	Retention time.Duration
+}
+
+func (o RelayOptions) withDefaults() RelayOptions {
+	if o.Batch <= 0 {
+		o.Batch = 100
+	}
+	if o.Poll <= 0 {
+		o.Poll = 500 * time.Millisecond
+	}
+	if o.Lease <= 0 {
+		o.Lease = 30 * time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Second
+	}
+	if o.Retention == 0 {
+		o.Retention = 72 * time.Hour
+	}
+	return o
+}
+
+// Relay moves events from the outbox to a Publisher. Several relays may run against one
+// MySQL database: each claims a batch with SELECT … FOR UPDATE SKIP LOCKED and a lease,
+// so no two publish the same batch at once. A row is marked published only after Publish
+// accepted it; a failed row records attempts and last_error and is tried again after a
+// bounded backoff. Rows are never dropped.
+type Relay struct {
+	db      *sqldb.DB
+	pub     Publisher
+	log     *slog.Logger
+	opts    RelayOptions
+	wake    chan struct{}
+	running atomic.Bool
+
+	lastPrune time.Time
+}
+
+// NewRelay returns a relay from the outbox table of db to pub. Commits through o wake
+// it. log may be nil.
+func NewRelay(db *sqldb.DB, o *Outbox, pub Publisher, log *slog.Logger, opts RelayOptions) *Relay {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Relay{db: db, pub: pub, log: log, opts: opts.withDefaults()}
+	if o != nil {
+		r.wake = o.listen()
+	} else {
+		r.wake = make(chan struct{})
+	}
+	return r
+}
+
+// Run publishes until ctx is done, then returns nil. It keeps going through database and
+// broker outages, backing off; it returns an error only if the relay is already running.
+func (r *Relay) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return errors.New("events: relay is already running")
+	}
+	defer r.running.Store(false)
+	failures := 0
+	for ctx.Err() == nil {
+		res, err := r.pass(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			failures++
+			wait := backoff(failures, r.opts.MaxBackoff)
+			r.log.WarnContext(ctx, "outbox relay: nothing published", "err", err,
+				"failures", failures, "retry_in", wait)
+			sleep(ctx, wait) // a commit does not cut this short: the bus or database is down
+			continue
+		}
+		if failures > 0 {
+			r.log.InfoContext(ctx, "outbox relay: publishing again", "after_failures", failures)
+			failures = 0
+		}
+		if res.claimed == r.opts.Batch {
+			continue // there may be more waiting
+		}
+		r.maybePrune(ctx)
+		wait := r.opts.Poll
+		if res.retryIn > 0 && res.retryIn < wait {
+			wait = res.retryIn
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-r.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return nil
+}
+
+// Pending counts the events not yet published.
+func (r *Relay) Pending(ctx context.Context) (int, error) {
+	var n int
+	err := r.db.Read().QueryRowContext(ctx,
+		"SELECT COUNT(*) FROM outbox_events WHERE published_at IS NULL").Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("outbox pending: %w", err)
+	}
+	return n, nil
+}
+
+type passResult struct {
+	claimed int
+	retryIn time.Duration // when the earliest failed row of this pass may be tried again
+}
+
+type claimedRow struct {
+	id       ids.ID
+	payload  []byte
+	attempts int
+}
+
+// pass claims one batch, publishes it and records the outcome. It returns an error when
+// nothing could be published for a reason other than the events themselves: the database
+// or the bus is unavailable.
+func (r *Relay) pass(ctx context.Context) (passResult, error) {
+	rows, err := r.claim(ctx)
+	if err != nil {
+		return passResult{}, err
+	}
+	if len(rows) == 0 {
+		return passResult{}, nil
+	}
+	res := passResult{claimed: len(rows)}
+
+	evs := make([]Event, 0, len(rows))
+	failed := map[ids.ID]error{}
+	for _, row := range rows {
+		e, err := Decode(row.payload)
+		if err == nil && e.ID != row.id {
+			err = fmt.Errorf("envelope id %s differs from row id", e.ID)
+		}
+		if err != nil {
+			failed[row.id] = fmt.Errorf("unreadable outbox row: %w", err)
+			continue
+		}
+		evs = append(evs, e)
+	}
+
+	var pubErr error
+	if len(evs) > 0 {
+		pctx, cancel := context.WithTimeout(ctx, r.opts.Lease)
+		pubErr = r.pub.Publish(pctx, evs...)
+		cancel()
+	}
+	var perEvent *PublishError
+	switch {
+	case pubErr == nil:
+	case errors.As(pubErr, &perEvent):
+		for _, f := range perEvent.Failed {
+			failed[f.ID] = f.Err
+		}
+	default:
+		for _, e := range evs {
+			failed[e.ID] = pubErr
+		}
+	}
+
+	// Record the outcome even when ctx was cancelled during Publish: what the bus accepted
+	// must not be published again needlessly, and claims must not linger until the lease ends.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	retryIn, err := r.record(rctx, rows, failed)
+	if err != nil {
+		return res, err
+	}
+	res.retryIn = retryIn
+	if len(failed) > 0 {
+		r.log.WarnContext(ctx, "outbox relay: events not published", "failed", len(failed),
+			"claimed", len(rows), "err", firstErr(pubErr, failed))
+	}
+	if pubErr != nil && perEvent == nil {
+		return res, fmt.Errorf("publish: %w", pubErr)
+	}
+	return res, nil
+}
+
+// claim takes up to Batch unpublished rows whose claim has lapsed and leases them. On
+// MySQL it runs at READ COMMITTED so the locking read takes no gap locks that would hold
+// up writers inserting new events.
+func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
+	var txOpts sql.TxOptions
+	if r.db.Dialect == sqldb.MySQL {
+		txOpts.Isolation = sql.LevelReadCommitted
+	}
+	tx, err := r.db.Write().BeginTx(ctx, &txOpts)
+	if err != nil {
+		return nil, fmt.Errorf("outbox claim: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+
+	now := dbTime(time.Now())
+	q, err := tx.QueryContext(ctx, "SELECT id, payload, attempts FROM outbox_events"+
+		" WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?)"+
+		" ORDER BY id LIMIT ?"+r.db.SkipLocked(), now, r.opts.Batch)
+	if err != nil {
+		return nil, fmt.Errorf("outbox claim: %w", err)
+	}
+	var rows []claimedRow
+	for q.Next() {
+		var row claimedRow
+		if err := q.Scan(&row.id, &row.payload, &row.attempts); err != nil {
+			q.Close()
+			return nil, fmt.Errorf("outbox claim: scan: %w", err)
+		}
+		rows = append(rows, row)
+	}
+	if err := q.Close(); err != nil {
+		return nil, fmt.Errorf("outbox claim: %w", err)
+	}
+	if err := q.Err(); err != nil {
+		return nil, fmt.Errorf("outbox claim: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, tx.Commit()
+	}
+	claimed := make([]ids.ID, len(rows))
+	for i, row := range rows {
+		claimed[i] = row.id
+	}
+	in, args := inList(claimed)
+	args = append([]any{now.Add(r.opts.Lease)}, args...)
+	if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET claimed_until = ? WHERE id IN "+in, args...); err != nil {
+		return nil, fmt.Errorf("outbox claim: lease: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("outbox claim: commit: %w", err)
+	}
+	return rows, nil
+}
+
+// record marks accepted rows published and failed rows with their attempt, error and the
+// time before which no relay tries them again. It returns the shortest such wait.
+func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID]error) (time.Duration, error) {
+	now := dbTime(time.Now())
+	var done []ids.ID
+	var retryIn time.Duration
+	err := r.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		done, retryIn = done[:0], 0
+		for _, row := range rows {
+			cause, bad := failed[row.id]
+			if !bad {
+				done = append(done, row.id)
+				continue
+			}
+			wait := backoff(row.attempts+1, r.opts.MaxBackoff)
+			if retryIn == 0 || wait < retryIn {
+				retryIn = wait
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1,"+
+				" last_error = ?, claimed_until = ? WHERE id = ? AND published_at IS NULL",
+				truncate(cause.Error(), 2000), now.Add(wait), int64(row.id)); err != nil {
+				return err
+			}
+		}
+		for start := 0; start < len(done); start += insertChunk {
+			in, args := inList(done[start:min(start+insertChunk, len(done))])
+			args = append([]any{now}, args...)
+			if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET published_at = ?,"+
+				" claimed_until = NULL WHERE id IN "+in, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("outbox record: %w", err)
+	}
+	return retryIn, nil
+}
+
+// pruneChunk bounds the rows one DELETE removes, so pruning never holds long locks.
+const pruneChunk = 1000
+
+// maybePrune deletes published rows older than Retention, at most once a minute (or once
+// per Retention, if that is shorter).
+func (r *Relay) maybePrune(ctx context.Context) {
+	if r.opts.Retention < 0 {
+		return
+	}
+	if time.Since(r.lastPrune) < min(r.opts.Retention, time.Minute) {
+		return
+	}
+	r.lastPrune = time.Now()
+	before := dbTime(time.Now().Add(-r.opts.Retention))
+	q := "DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events" +
+		" WHERE published_at IS NOT NULL AND published_at < ? ORDER BY published_at LIMIT ?)"
+	if r.db.Dialect == sqldb.MySQL {
+		// MySQL allows no LIMIT in an IN subquery, but has DELETE … LIMIT.
+		q = "DELETE FROM outbox_events WHERE published_at IS NOT NULL AND published_at < ?" +
+			" ORDER BY published_at LIMIT ?"
+	}
+	for range 10 {
+		res, err := r.db.Write().ExecContext(ctx, q, before, pruneChunk)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.WarnContext(ctx, "outbox relay: prune failed", "err", err)
+			}
+			return
+		}
+		if n, err := res.RowsAffected(); err != nil || n < pruneChunk {
+			return
+		}
+	}
+}
+
+func inList(list []ids.ID) (string, []any) {
+	args := make([]any, len(list))
+	for i, id := range list {
+		args[i] = int64(id)
+	}
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", ") + ")", args
+}
+
+// backoff is the wait after the n-th consecutive failure: 100ms doubling up to max,
+// less up to 20% jitter so relays that failed together do not retry together.
+func backoff(n int, max time.Duration) time.Duration {
+	d := 100 * time.Millisecond
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	return d - rand.N(d/5+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func firstErr(pubErr error, failed map[ids.ID]error) error {
+	if pubErr != nil {
+		return pubErr
+	}
+	for _, err := range failed {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,272 @@
+// Package sqldb opens the shop's relational database — SQLite for the embedded shape,
+// MySQL/MariaDB in production — and gives modules transactions and embedded migrations.
+// SQL stays explicit in each module's store; this package only knows connections.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+const (
+	SQLite Dialect = "sqlite"
+	MySQL  Dialect = "mysql"
+)
+
+// DB is a database opened for one shape. SQLite has one writer, so writes go through a pool
+// of one connection (BEGIN IMMEDIATE, busy timeout) and reads through a separate pool; buyers
+// then queue for the write lock instead of failing with "database is locked". On MySQL both
+// pools are the same.
+type DB struct {
+	Dialect Dialect
+	write   *sql.DB
+	read    *sql.DB
+	// Target is the place the data lives, with any password removed: safe to print.
+	Target string
+}
+
+// Querier is what both a *sql.DB and a transaction offer; stores write reads against it.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Open connects to the database named by rawURL: "" means SQLite at dataDir/minimart.db,
+// "sqlite:///abs/path.db" or "sqlite:rel/path.db" a given SQLite file, and
+// "mysql://user:pass@host:port/db" MySQL or MariaDB.
+func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
+	var db *DB
+	var err error
+	switch {
+	case rawURL == "":
+		db, err = openSQLite(filepath.Join(dataDir, "minimart.db"))
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
+		if path == "" {
+			return nil, errors.New("sqlite URL names no file")
+		}
+		db, err = openSQLite(path)
+	case strings.HasPrefix(rawURL, "mysql://"):
+		db, err = openMySQL(rawURL)
+	default:
+		return nil, errors.New("unsupported scheme: want mysql://user:pass@host:3306/db or sqlite:path")
+	}
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.Ping(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", db.Target, err)
+	}
+	return db, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+	}
+	base := "file:" + filepath.ToSlash(path) + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	return &DB{Dialect: SQLite, write: write, read: read, Target: "sqlite:" + path}, nil
+}
+
+func openMySQL(rawURL string) (*DB, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, errors.New("not a valid URL")
+	}
+	cfg := mysql.NewConfig()
+	cfg.Net = "tcp"
+	cfg.Addr = u.Host
+	if _, _, err := net.SplitHostPort(u.Host); err != nil {
+		cfg.Addr = net.JoinHostPort(u.Host, "3306")
+	}
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	if cfg.DBName == "" {
+		return nil, errors.New("URL names no database (mysql://user:pass@host:3306/DB)")
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.Collation = "utf8mb4_unicode_ci"
+	// One round trip per statement instead of prepare+execute; safe because the
+	// connection charset is fixed to utf8mb4.
+	cfg.InterpolateParams = true
+	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	cfg.Timeout = 5 * time.Second
+	maxOpen := 32
+	if v := u.Query().Get("max_open_conns"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, errors.New("max_open_conns must be a positive integer")
+		}
+		maxOpen = n
+	}
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(maxOpen)
+	db.SetConnMaxLifetime(5 * time.Minute)
+	db.SetConnMaxIdleTime(time.Minute)
+	return &DB{Dialect: MySQL, write: db, read: db, Target: "mysql://" + cfg.Addr + "/" + cfg.DBName}, nil
+}
+
+// Read is the pool for queries outside a transaction.
+func (db *DB) Read() *sql.DB { return db.read }
+
+// Write is the pool for writes outside InTx; prefer InTx.
+func (db *DB) Write() *sql.DB { return db.write }
+
+// Ping checks that both pools answer.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return err
+	}
+	if db.read != db.write {
+		return db.read.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// SkipLocked is the suffix for a claim query that several instances may run at once.
+// SQLite has a single writer per file, so a plain SELECT inside the write transaction
+// already excludes others.
+func (db *DB) SkipLocked() string {
+	if db.Dialect == MySQL {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// Tx is a transaction that can run functions once it has committed, such as waking the
+// outbox relay so an event leaves without waiting for the next poll.
+type Tx struct {
+	*sql.Tx
+	Dialect     Dialect
+	afterCommit []func()
+}
+
+// AfterCommit schedules f to run after a successful commit; it never runs on rollback.
+func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+const maxTxAttempts = 5
+
+// InTx runs fn in a transaction and commits if fn returns nil. A deadlock or lock-wait
+// timeout (MySQL 1213/1205) or SQLite busy error retries fn from the start a bounded number
+// of times, so fn must not have effects outside the transaction.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = db.inTxOnce(ctx, fn)
+		if err == nil || attempt == maxTxAttempts || !IsRetryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+		}
+	}
+}
+
+func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, Dialect: db.Dialect}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback() // the panic is what matters; rollback error adds nothing
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a duplicate-key error on either engine.
+func IsUniqueViolation(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1062
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsRetryable reports whether err is a transient lock conflict worth running the
+// transaction again for.
+func IsRetryable(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}

@@ -1,0 +1,286 @@
+// Package userhttp serves the accounts API: registration and logins, sessions, the buyer's
+// profile and addresses, and staff account endpoints.
+package userhttp
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/minimart/minimart/internal/platform/auth"
+	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/web"
+	"github.com/minimart/minimart/internal/user"
+)
+
+// Handlers serves the user module over HTTP.
+type Handlers struct {
+	svc *user.Service
+	ips *web.ClientIPs
+}
+
+// Routes registers every user endpoint on rt.
+func Routes(rt *web.Router, svc *user.Service, tokens *auth.Tokens, ips *web.ClientIPs) {
+	h := &Handlers{svc: svc, ips: ips}
+	buyer := tokens.Buyer
+	anyStaff := tokens.Staff(auth.RoleAdmin, auth.RoleOperator)
+	adminOnly := tokens.Staff(auth.RoleAdmin)
+
+	rt.HandleFunc("POST /api/v1/auth/register", h.register)
+	rt.HandleFunc("POST /api/v1/auth/login", h.login)
+	rt.HandleFunc("POST /api/v1/auth/wechat", h.wechatLogin)
+	rt.HandleFunc("POST /api/v1/auth/refresh", h.refresh)
+	rt.HandleFunc("POST /api/v1/auth/logout", h.logout)
+	rt.Handle("GET /api/v1/me", buyer(web.HandlerFunc(h.me)))
+	rt.Handle("GET /api/v1/me/addresses", buyer(web.HandlerFunc(h.listAddresses)))
+	rt.Handle("POST /api/v1/me/addresses", buyer(web.HandlerFunc(h.createAddress)))
+	rt.Handle("GET /api/v1/me/addresses/{id}", buyer(web.HandlerFunc(h.getAddress)))
+	rt.Handle("PUT /api/v1/me/addresses/{id}", buyer(web.HandlerFunc(h.updateAddress)))
+	rt.Handle("DELETE /api/v1/me/addresses/{id}", buyer(web.HandlerFunc(h.deleteAddress)))
+
+	rt.HandleFunc("POST /api/v1/admin/auth/login", h.staffLogin)
+	rt.Handle("GET /api/v1/admin/me", anyStaff(web.HandlerFunc(h.staffMe)))
+	rt.Handle("GET /api/v1/admin/users", adminOnly(web.HandlerFunc(h.searchUsers)))
+}
+
+type credentials struct {
+	Username string `json:"username"`
+	Mobile   string `json:"mobile"`
+	Password string `json:"password"`
+}
+
+type userWithTokens struct {
+	User   user.User   `json:"user"`
+	Tokens user.Tokens `json:"tokens"`
+}
+
+func (h *Handlers) register(w http.ResponseWriter, r *http.Request) error {
+	var in credentials
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	u, tok, err := h.svc.Register(r.Context(), user.RegisterInput{Username: in.Username, Mobile: in.Mobile, Password: in.Password})
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusCreated, userWithTokens{User: u, Tokens: tok})
+	return nil
+}
+
+func (h *Handlers) login(w http.ResponseWriter, r *http.Request) error {
+	var in credentials
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	login := in.Username
+	if login == "" {
+		login = in.Mobile
+	}
+	u, tok, err := h.svc.Login(r.Context(), login, in.Password, h.ips.Of(r))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, userWithTokens{User: u, Tokens: tok})
+	return nil
+}
+
+func (h *Handlers) wechatLogin(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	u, tok, created, err := h.svc.LoginWeChat(r.Context(), in.Code)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	web.WriteJSON(w, status, struct {
+		userWithTokens
+		Created bool `json:"created"`
+	}{userWithTokens{User: u, Tokens: tok}, created})
+	return nil
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+func (h *Handlers) refresh(w http.ResponseWriter, r *http.Request) error {
+	var in refreshRequest
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	tok, err := h.svc.Refresh(r.Context(), in.RefreshToken)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, struct {
+		Tokens user.Tokens `json:"tokens"`
+	}{tok})
+	return nil
+}
+
+func (h *Handlers) logout(w http.ResponseWriter, r *http.Request) error {
+	var in refreshRequest
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	if err := h.svc.Logout(r.Context(), in.RefreshToken); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func principal(r *http.Request) auth.Principal {
+	p, _ := auth.PrincipalFrom(r.Context())
+	return p
+}
+
+func (h *Handlers) me(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.svc.Me(r.Context(), principal(r).ID)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, u)
+	return nil
+}
+
+type addressRequest struct {
+	Recipient string `json:"recipient"`
+	Phone     string `json:"phone"`
+	Province  string `json:"province"`
+	City      string `json:"city"`
+	District  string `json:"district"`
+	Detail    string `json:"detail"`
+	IsDefault bool   `json:"is_default"`
+}
+
+func (a addressRequest) input() user.AddressInput {
+	return user.AddressInput{Recipient: a.Recipient, Phone: a.Phone, Province: a.Province, City: a.City,
+		District: a.District, Detail: a.Detail, IsDefault: a.IsDefault}
+}
+
+func pathID(r *http.Request) (ids.ID, error) {
+	id, err := ids.Parse(r.PathValue("id"))
+	if err != nil {
+		return 0, web.ErrInvalidParam.Withf("id %q in the path is not a valid id", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func (h *Handlers) listAddresses(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.svc.Addresses(r.Context(), principal(r).ID)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, struct {
+		Items []user.Address `json:"items"`
+	}{list})
+	return nil
+}
+
+func (h *Handlers) createAddress(w http.ResponseWriter, r *http.Request) error {
+	var in addressRequest
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	a, err := h.svc.CreateAddress(r.Context(), principal(r).ID, in.input())
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusCreated, a)
+	return nil
+}
+
+func (h *Handlers) getAddress(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.Address(r.Context(), principal(r).ID, id)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (h *Handlers) updateAddress(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in addressRequest
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	a, err := h.svc.UpdateAddress(r.Context(), principal(r).ID, id, in.input())
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (h *Handlers) deleteAddress(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteAddress(r.Context(), principal(r).ID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handlers) staffLogin(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	st, tok, err := h.svc.StaffLogin(r.Context(), in.Username, in.Password, h.ips.Of(r))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, struct {
+		Staff  user.Staff  `json:"staff"`
+		Tokens user.Tokens `json:"tokens"`
+	}{st, tok})
+	return nil
+}
+
+func (h *Handlers) staffMe(w http.ResponseWriter, r *http.Request) error {
+	st, err := h.svc.StaffMe(r.Context(), principal(r).ID)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (h *Handlers) searchUsers(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return web.ErrInvalidParam.Withf("limit must be a positive integer")
+		}
+		limit = n
+	}
+	page, err := h.svc.SearchUsers(r.Context(), q.Get("q"), q.Get("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, page)
+	return nil
+}
