@@ -58,26 +58,32 @@ func tooMany(wait time.Duration) error {
 		With(map[string]any{errs.RetryAfterSeconds: secs})
 }
 
-// failed counts a failure and returns the error to answer: invalid credentials, or
-// too-many-attempts when this failure reached a limit.
+// failed counts a failure against the account and the client IP and returns the error to
+// answer: invalid credentials, or too-many-attempts when a limit was reached. Both counters
+// always advance, so failures at a locked account still count against the IP.
 func (g loginGuard) failed(ctx context.Context) error {
 	limits := []struct {
 		key   string
 		limit int64
 	}{{g.accountKey, g.s.cfg.LoginMaxFailures}, {g.ipKey, g.s.cfg.LoginMaxPerIP}}
+	var wait time.Duration
 	for _, l := range limits {
 		n, remaining, err := g.s.attempts.Incr(ctx, l.key, g.s.cfg.LoginWindow)
 		if err != nil {
 			g.s.log.WarnContext(ctx, "login limiter unavailable", slog.String("error", err.Error()))
 			return ErrInvalidCredentials
 		}
-		if n >= l.limit {
-			until := g.s.now().Add(remaining)
-			if err := g.s.attempts.Set(ctx, l.key+":lock", []byte(strconv.FormatInt(until.Unix(), 10)), remaining); err != nil {
-				g.s.log.WarnContext(ctx, "login limiter unavailable", slog.String("error", err.Error()))
-			}
-			return tooMany(remaining)
+		if n < l.limit {
+			continue
 		}
+		until := g.s.now().Add(remaining)
+		if err := g.s.attempts.Set(ctx, l.key+":lock", []byte(strconv.FormatInt(until.Unix(), 10)), remaining); err != nil {
+			g.s.log.WarnContext(ctx, "login limiter unavailable", slog.String("error", err.Error()))
+		}
+		wait = max(wait, remaining)
+	}
+	if wait > 0 {
+		return tooMany(wait)
 	}
 	return ErrInvalidCredentials
 }

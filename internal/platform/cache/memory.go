@@ -107,6 +107,8 @@ func (m *Memory) Incr(ctx context.Context, key string, window time.Duration) (in
 	// start two windows.
 	m.c.Compute(key, func(old item, found bool) (item, otter.ComputeOp) {
 		count, expires = 1, now+int64(window)
+		// otter hides entries past its own (monotonic) deadline; checking ours as well keeps
+		// the remaining time returned positive if the wall clock has moved ahead of it.
 		if found && old.live(now) {
 			n, perr := strconv.ParseInt(string(old.data), 10, 64)
 			if perr != nil {

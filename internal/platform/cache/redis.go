@@ -97,7 +97,7 @@ func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 var incrScript = redis.NewScript(`
 local n = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -3 then
+if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end

@@ -1,0 +1,160 @@
+// Package apptest builds the real application in-process for HTTP tests: the same
+// composition root as the binary, on a temporary SQLite data dir, behind httptest.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/minimart/minimart/internal/app"
+	"github.com/minimart/minimart/internal/platform/config"
+)
+
+// Server is a running app and a client for it.
+type Server struct {
+	App *app.App
+	URL string
+	t   testing.TB
+}
+
+// Start builds the app with env (over test defaults: cheap password hashing, no bootstrap
+// admin) and serves it until the test ends.
+func Start(t testing.TB, env map[string]string) *Server {
+	t.Helper()
+	defaults := map[string]string{"MINIMART_PASSWORD_COST": "4", "MINIMART_BOOTSTRAP_ADMIN": "0"}
+	cfg, err := config.Load(func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return defaults[k]
+	}, config.Overrides{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		cancel()
+		t.Fatalf("app: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		a.Close()
+	})
+	return &Server{App: a, URL: srv.URL, t: t}
+}
+
+// Response is an answer with its body read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// ErrorCode is the error.code of a JSON error answer, or "".
+func (r Response) ErrorCode() string {
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	json.Unmarshal(r.Body, &e)
+	return e.Error.Code
+}
+
+// Decode unmarshals the body into v, failing the test if it is not JSON.
+func (r Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("response is not JSON (%v): %s", err, r.Body)
+	}
+}
+
+// Do sends a request with an optional JSON body (a string is sent verbatim) and bearer token.
+func (s *Server) Do(method, path, token string, body any) Response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Tokens is the token pair in login answers.
+type Tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// Register creates a buyer and returns its id and tokens.
+func (s *Server) Register(username, password string) (string, Tokens) {
+	s.t.Helper()
+	r := s.Do("POST", "/api/v1/auth/register", "", map[string]string{"username": username, "password": password})
+	if r.Status != http.StatusCreated {
+		s.t.Fatalf("register %s: %d %s", username, r.Status, r.Body)
+	}
+	var out struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+		Tokens Tokens `json:"tokens"`
+	}
+	r.Decode(s.t, &out)
+	return out.User.ID, out.Tokens
+}
+
+// StaffToken creates a staff account with role and logs it in.
+func (s *Server) StaffToken(username, role string) string {
+	s.t.Helper()
+	const password = "staff-pass-123"
+	if _, err := s.App.Users.CreateStaff(context.Background(), username, password, role); err != nil {
+		s.t.Fatalf("create staff: %v", err)
+	}
+	r := s.Do("POST", "/api/v1/admin/auth/login", "", map[string]string{"username": username, "password": password})
+	if r.Status != http.StatusOK {
+		s.t.Fatalf("staff login: %d %s", r.Status, r.Body)
+	}
+	var out struct {
+		Tokens Tokens `json:"tokens"`
+	}
+	r.Decode(s.t, &out)
+	return out.Tokens.AccessToken
+}
