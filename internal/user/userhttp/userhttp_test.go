@@ -139,7 +139,7 @@ func TestSQLInjectionLookingUsernameIsData(t *testing.T) {
 	id, _ := s.Register(name, "passw0rd-ok")
 	r := s.Do("POST", "/api/v1/auth/login", "", map[string]string{"username": name, "password": "passw0rd-ok"})
 	var out struct {
-		User struct{ ID, Username string }
+		User   struct{ ID, Username string }
 		Tokens apptest.Tokens
 	}
 	r.Decode(t, &out)
