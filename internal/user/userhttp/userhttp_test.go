@@ -16,7 +16,7 @@ import (
 
 const secret = "test-signing-secret-0123456789abcdef"
 
-func start(t *testing.T, env map[string]string) *apptest.Server {
+func start(t testing.TB, env map[string]string) *apptest.Server {
 	if env == nil {
 		env = map[string]string{}
 	}
