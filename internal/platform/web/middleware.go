@@ -156,14 +156,11 @@ func Recover() Middleware {
 	}
 }
 
-// LimitBody caps every request body; Decode turns the overflow into a 413.
+// LimitBody caps every request body; Decode turns the overflow into a 413 inside the
+// route, so the answer is counted under its route pattern.
 func LimitBody(maxBytes int64) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > maxBytes {
-				WriteError(w, r, ErrBodyTooLarge.Withf("request body is over the %d-byte limit", maxBytes))
-				return
-			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
 			next.ServeHTTP(w, r)
 		})
