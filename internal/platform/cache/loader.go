@@ -34,18 +34,36 @@ func NewLoader(c Cache, log *slog.Logger) *Loader {
 // Degraded reports whether the last cache call failed.
 func (l *Loader) Degraded() bool { return l.degraded.Load() }
 
+// Fetch returns the cached value of key, or loads, stores (for ttl) and returns it.
 func (l *Loader) Fetch(ctx context.Context, key string, ttl time.Duration, load func(ctx context.Context) ([]byte, error)) ([]byte, error) {
+	v, _, err := l.Read(ctx, key, func(ctx context.Context) (Entry, error) {
+		v, err := load(ctx)
+		return Entry{Value: v, TTL: ttl}, err
+	})
+	return v, err
+}
+
+// Entry is a loaded value and how long to keep it; the loader decides per value, e.g. a
+// short TTL for "not found" markers.
+type Entry struct {
+	Value []byte
+	TTL   time.Duration
+}
+
+// Read is Fetch with the TTL chosen by load and a report of whether the value came from the
+// cache (hit) or from load, for hit/miss metrics.
+func (l *Loader) Read(ctx context.Context, key string, load func(ctx context.Context) (Entry, error)) (value []byte, hit bool, err error) {
 	v, found, err := l.cache.Get(ctx, key)
 	if err != nil {
 		if ctx.Err() != nil {
 			// The caller gave up; that says nothing about the backend.
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 		l.failed(err)
 	} else {
 		l.succeeded()
 		if found {
-			return v, nil
+			return v, true, nil
 		}
 	}
 	cacheUp := err == nil
@@ -55,27 +73,27 @@ func (l *Loader) Fetch(ctx context.Context, key string, ttl time.Duration, load 
 	// stops waiting when its own context ends.
 	ch := l.group.DoChan(key, func() (any, error) {
 		lctx := context.WithoutCancel(ctx)
-		v, err := load(lctx)
+		e, err := load(lctx)
 		if err != nil {
 			return nil, err
 		}
 		// When the cache just failed, writing to it would only add a second timeout to a
 		// request that is already paying for one; the next Get notices recovery.
 		if cacheUp {
-			if err := l.cache.Set(lctx, key, v, ttl); err != nil {
+			if err := l.cache.Set(lctx, key, e.Value, e.TTL); err != nil {
 				l.failed(err)
 			} else {
 				l.succeeded()
 			}
 		}
-		return v, nil
+		return e.Value, nil
 	})
 	select {
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, false, ctx.Err()
 	case res := <-ch:
 		if res.Err != nil {
-			return nil, res.Err
+			return nil, false, res.Err
 		}
 		b := res.Val.([]byte)
 		if res.Shared {
@@ -83,7 +101,7 @@ func (l *Loader) Fetch(ctx context.Context, key string, ttl time.Duration, load 
 			// showing up in another's response.
 			b = append([]byte(nil), b...)
 		}
-		return b, nil
+		return b, false, nil
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -91,17 +92,17 @@ type amqpConsumer struct {
 // NewAMQP connects to the broker at url and declares the exchange. It fails if the broker
 // cannot be reached now, so a wrong URL or password shows at start-up; later outages are
 // ridden out by reconnecting. log may be nil.
-func NewAMQP(url string, opts AMQPOptions, log *slog.Logger) (*AMQP, error) {
+func NewAMQP(rawURL string, opts AMQPOptions, log *slog.Logger) (*AMQP, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	uri, err := amqp.ParseURI(url)
+	uri, err := amqp.ParseURI(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("events: AMQP URL: %w", err)
 	}
 	b := &AMQP{
-		url:       url,
-		target:    uri.Scheme + "://" + net.JoinHostPort(uri.Host, strconv.Itoa(uri.Port)) + "/" + uri.Vhost,
+		url:       rawURL,
+		target:    redact(uri),
 		opts:      opts.withDefaults(),
 		log:       log,
 		consumers: map[string]*amqpConsumer{},
@@ -121,6 +122,15 @@ func NewAMQP(url string, opts AMQPOptions, log *slog.Logger) (*AMQP, error) {
 	b.wg.Add(1)
 	go b.supervise(conn)
 	return b, nil
+}
+
+// redact names the broker without credentials, for logs and errors.
+func redact(uri amqp.URI) string {
+	vhost := uri.Vhost
+	if vhost == "/" {
+		vhost = ""
+	}
+	return uri.Scheme + "://" + net.JoinHostPort(uri.Host, strconv.Itoa(uri.Port)) + "/" + url.PathEscape(vhost)
 }
 
 func (b *AMQP) dial() (*amqp.Connection, error) {
@@ -157,6 +167,18 @@ func (b *AMQP) setupLocked(conn *amqp.Connection) error {
 		}
 	}
 	b.conn, b.pub = conn, ch
+	// A channel error (say the exchange was deleted under us) closes the publishing
+	// channel but not the connection; drop the connection so that everything is set up
+	// again instead of every later Publish failing.
+	pubClosed := ch.NotifyClose(make(chan *amqp.Error, 1))
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if reason, ok := <-pubClosed; ok && reason != nil && !conn.IsClosed() {
+			b.log.Warn("events: publishing channel closed; resetting the connection", "err", reason)
+			_ = conn.Close()
+		}
+	}()
 	for _, c := range b.consumers {
 		c.ch = nil // any channel still recorded belongs to a dead connection
 	}
@@ -206,10 +228,12 @@ func (b *AMQP) startConsumerLocked(c *amqpConsumer) error {
 		return fmt.Errorf("consumer %s: open channel: %w", c.name, err)
 	}
 	if err := ch.Qos(b.opts.Prefetch, 0, false); err != nil {
+		_ = ch.Close()
 		return fmt.Errorf("consumer %s: qos: %w", c.name, err)
 	}
 	deliveries, err := ch.Consume(c.queue, "", false, false, false, false, nil)
 	if err != nil {
+		_ = ch.Close()
 		return fmt.Errorf("consumer %s: consume %s: %w", c.name, c.queue, err)
 	}
 	c.ch = ch
@@ -339,12 +363,12 @@ func (b *AMQP) Publish(ctx context.Context, evs ...Event) error {
 		return nil
 	}
 	b.mu.Lock()
-	ch, closed := b.pub, b.closed
+	conn, ch, closed := b.conn, b.pub, b.closed
 	b.mu.Unlock()
 	if closed {
 		return ErrClosed
 	}
-	if ch == nil {
+	if ch == nil || conn.IsClosed() {
 		return ErrNotConnected
 	}
 	var failed []FailedEvent
@@ -388,7 +412,7 @@ func (b *AMQP) Publish(ctx context.Context, evs ...Event) error {
 	if len(failed) == 0 {
 		return nil
 	}
-	if len(failed) == len(evs) && ch.IsClosed() {
+	if len(failed) == len(evs) && (ch.IsClosed() || conn.IsClosed() || errors.Is(failed[0].Err, amqp.ErrClosed)) {
 		return fmt.Errorf("%w: %w", ErrNotConnected, failed[0].Err)
 	}
 	return &PublishError{Failed: failed}

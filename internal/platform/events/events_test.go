@@ -13,6 +13,7 @@ import (
 )
 
 func TestNewEnvelope(t *testing.T) {
+	t.Parallel()
 	before := time.Now()
 	e, err := events.New(ids.ID(1234567890123456789), "order.created", "ord-1", samplePayload{OrderNo: "N1", Amount: 999900})
 	if err != nil {
@@ -53,6 +54,7 @@ func TestNewEnvelope(t *testing.T) {
 }
 
 func TestNewRejects(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		id      ids.ID
@@ -77,6 +79,7 @@ func TestNewRejects(t *testing.T) {
 }
 
 func TestDecodeRejects(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{
 		``,
 		`null`,
@@ -132,6 +135,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 func TestInProcTopicPatterns(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		pattern string
 		match   []string
@@ -168,6 +172,7 @@ func TestInProcTopicPatterns(t *testing.T) {
 }
 
 func TestInProcSubscribeRejects(t *testing.T) {
+	t.Parallel()
 	bus := events.NewInProc(nil)
 	h := func(context.Context, events.Event) error { return nil }
 	for _, tc := range []struct {
@@ -190,6 +195,7 @@ func TestInProcSubscribeRejects(t *testing.T) {
 }
 
 func TestInProcReportsFailedEvents(t *testing.T) {
+	t.Parallel()
 	g := newGen(t)
 	bus := events.NewInProc(testLog(t))
 	boom := errors.New("boom")
