@@ -2,8 +2,12 @@
 package api
 
 import (
+	"context"
 	_ "embed"
+	"fmt"
 	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/minimart/minimart/internal/platform/web"
 )
@@ -13,10 +17,39 @@ import (
 //go:embed openapi.yaml
 var Spec []byte
 
-// Routes serves the contract at /openapi.yaml.
+// Load parses Spec and checks that it is a valid OpenAPI 3 document.
+func Load(ctx context.Context) (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(Spec)
+	if err != nil {
+		return nil, fmt.Errorf("api: parse openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(ctx); err != nil {
+		return nil, fmt.Errorf("api: openapi.yaml is not a valid OpenAPI document: %w", err)
+	}
+	return doc, nil
+}
+
+// Routes serves the contract at /openapi.yaml and its documentation page at /docs.
+//
+// The page is rendered once, here. The spec is embedded at build time, so a spec that does
+// not parse is a build defect: Routes panics, and every test that builds the app fails.
 func Routes(rt *web.Router) {
+	doc, err := Load(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	page, err := RenderDocs(doc)
+	if err != nil {
+		panic(fmt.Errorf("api: render docs: %w", err))
+	}
 	rt.Handle("GET /openapi.yaml", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 		w.Write(Spec)
+	}))
+	rt.Handle("GET /docs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", docsCSP)
+		w.Write(page)
 	}))
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/minimart/minimart/internal/app"
 	"github.com/minimart/minimart/internal/platform/config"
+	"github.com/minimart/minimart/internal/platform/errs"
 )
 
 func printHelp(w io.Writer) {
@@ -87,6 +88,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer a.Close()
 
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return &usageError{fmt.Errorf("MINIMART_ADDR: cannot listen on %s: %w", cfg.Addr, err)}
+	}
 	if cfg.Embedded() && cfg.BootstrapAdminAuto {
 		name, password, created, err := a.Users.EnsureAdmin(ctx)
 		if err != nil {
@@ -98,10 +103,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return &usageError{fmt.Errorf("MINIMART_ADDR: cannot listen on %s: %w", cfg.Addr, err)}
-	}
 	base := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "Minimart %s serving (%s)\n  API      %s/api/v1\n  docs     %s/docs\n  metrics  %s/metrics\n",
 		version(), a.DB.Target, base, base, base)
@@ -192,7 +193,10 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer a.Close()
 	st, err := a.Users.CreateStaff(ctx, *username, password, *role)
 	if err != nil {
-		return &usageError{err}
+		if e, ok := errs.As(err); ok && e.Kind != errs.Internal {
+			return usagef("admin create: %s", e.Describe())
+		}
+		return err
 	}
 	fmt.Fprintf(stdout, "created %s account %q (id %s)\n", st.Role, st.Username, st.ID)
 	return nil

@@ -47,7 +47,7 @@ commands:
 // run is the whole program, with its inputs passed in so tests can drive it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || (args[0] != "" && args[0][0] != '-')) {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {

@@ -19,7 +19,8 @@ type AddressInput struct {
 	City      string
 	District  string
 	Detail    string
-	IsDefault bool
+	// IsDefault nil keeps the address's current default flag (false for a new one).
+	IsDefault *bool
 }
 
 var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,18}[0-9]$`)
@@ -46,8 +47,11 @@ func (in AddressInput) validate() error {
 }
 
 func (in AddressInput) apply(a *Address) {
-	a.Recipient, a.Phone, a.Province, a.City, a.District, a.Detail, a.IsDefault =
-		in.Recipient, in.Phone, in.Province, in.City, in.District, in.Detail, in.IsDefault
+	a.Recipient, a.Phone, a.Province, a.City, a.District, a.Detail =
+		in.Recipient, in.Phone, in.Province, in.City, in.District, in.Detail
+	if in.IsDefault != nil {
+		a.IsDefault = *in.IsDefault
+	}
 }
 
 // Addresses lists the buyer's addresses, the default first.
@@ -78,7 +82,7 @@ func (s *Service) UpdateAddress(ctx context.Context, userID, id ids.ID, in Addre
 		return Address{}, err
 	}
 	return s.store.UpdateAddress(ctx, userID, id, func(a *Address) error {
-		if a.IsDefault && !in.IsDefault {
+		if a.IsDefault && in.IsDefault != nil && !*in.IsDefault {
 			var f errs.Fields
 			f.Add("is_default", "this is the default address; set another address as default instead")
 			return f.Err()

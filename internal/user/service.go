@@ -266,6 +266,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 	role := ""
 	if next.SubjectKind == SubjectStaff {
 		st, err := s.store.StaffByID(ctx, next.SubjectID)
+		if errors.Is(err, ErrStaffNotFound) {
+			return Tokens{}, ErrInvalidRefreshToken // the account was removed; its sessions end with it
+		}
 		if err != nil {
 			return Tokens{}, err
 		}

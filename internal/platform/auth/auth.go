@@ -131,7 +131,17 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
-func (t *Tokens) authenticate(r *http.Request) (Principal, error) {
+// authenticate verifies the bearer token. On failure it sets WWW-Authenticate, as RFC 6750
+// asks of a 401 for a protected resource.
+func (t *Tokens) authenticate(w http.ResponseWriter, r *http.Request) (Principal, error) {
+	p, err := t.bearer(r)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="minimart"`)
+	}
+	return p, err
+}
+
+func (t *Tokens) bearer(r *http.Request) (Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return Principal{}, ErrMissingToken
@@ -146,7 +156,7 @@ func (t *Tokens) authenticate(r *http.Request) (Principal, error) {
 // Buyer lets through requests with a valid buyer token.
 func (t *Tokens) Buyer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := t.authenticate(r)
+		p, err := t.authenticate(w, r)
 		if err != nil {
 			web.WriteError(w, r, err)
 			return
@@ -164,7 +174,7 @@ func (t *Tokens) Buyer(next http.Handler) http.Handler {
 func (t *Tokens) Staff(roles ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, err := t.authenticate(r)
+			p, err := t.authenticate(w, r)
 			if err != nil {
 				web.WriteError(w, r, err)
 				return

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -128,6 +129,17 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 	}
 	if c.JWTSecret == "" && !c.Embedded() {
 		l.fail("MINIMART_JWT_SECRET", "must be set when MINIMART_DB_URL is set, so every instance signs with the same key")
+	}
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				l.fail("MINIMART_TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or CIDR", p))
+			}
+		}
 	}
 	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
 		l.fail("MINIMART_WECHAT_APPID", "set both MINIMART_WECHAT_APPID and MINIMART_WECHAT_SECRET, or neither")

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Kind groups codes by how a caller should react; it maps one-to-one to an HTTP status.
@@ -92,6 +93,20 @@ func (e *Error) Withf(format string, args ...any) *Error {
 	c := *e
 	c.Message = fmt.Sprintf(format, args...)
 	return &c
+}
+
+// Describe is the message with each bad field spelled out, for command-line output where
+// there are no JSON details to read.
+func (e *Error) Describe() string {
+	fields, _ := e.Details["fields"].([]FieldError)
+	if len(fields) == 0 {
+		return e.Message
+	}
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.Field + " " + f.Reason
+	}
+	return e.Message + ": " + strings.Join(parts, "; ")
 }
 
 // As returns the application error inside err, if any.

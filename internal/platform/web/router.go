@@ -42,7 +42,6 @@ type unmatchedAsJSON struct {
 func (u *unmatchedAsJSON) WriteHeader(code int) {
 	if u.r.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
 		u.swallow = true
-		u.Header().Del("X-Content-Type-Options")
 		if code == http.StatusNotFound {
 			WriteError(u.ResponseWriter, u.r, ErrRouteNotFound)
 		} else {

@@ -157,7 +157,7 @@ type addressRequest struct {
 	City      string `json:"city"`
 	District  string `json:"district"`
 	Detail    string `json:"detail"`
-	IsDefault bool   `json:"is_default"`
+	IsDefault *bool  `json:"is_default"`
 }
 
 func (a addressRequest) input() user.AddressInput {

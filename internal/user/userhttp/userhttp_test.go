@@ -352,6 +352,9 @@ func TestAddresses(t *testing.T) {
 	if r := s.Do("DELETE", path(first), ben.AccessToken, nil); r.Status != 404 {
 		t.Fatalf("deleting another buyer's address: %d", r.Status)
 	}
+	if r := s.Do("PUT", path(second), ann.AccessToken, address(map[string]any{"city": "广州市"})); r.Status != 200 || !strings.Contains(string(r.Body), `"is_default":true`) {
+		t.Fatalf("editing the default without is_default keeps it the default: %d %s", r.Status, r.Body)
+	}
 	if r := s.Do("PUT", path(second), ann.AccessToken, address(map[string]any{"is_default": false})); r.Status != 400 {
 		t.Fatalf("clearing the only default must be refused: %d %s", r.Status, r.Body)
 	}

@@ -27,10 +27,11 @@ var (
 	ErrCodeInvalid   = errs.New(errs.Unauthorized, "wechat_code_invalid", "the wx.login code is invalid or expired; call wx.login again (WeChat 40029)")
 	ErrCodeUsed      = errs.New(errs.Unauthorized, "wechat_code_used", "the wx.login code was already used; call wx.login again for a new one (WeChat 40163)")
 	ErrSecretInvalid = errs.New(errs.Unavailable, "wechat_misconfigured", "WeChat rejected the appsecret; the operator must check MINIMART_WECHAT_APPID and MINIMART_WECHAT_SECRET (WeChat 40125/40013)")
-	ErrRateLimited   = errs.New(errs.TooManyRequests, "wechat_rate_limited", "WeChat is limiting login requests for this mini-program; retry shortly (WeChat 45011)")
-	ErrBusy          = errs.New(errs.Unavailable, "wechat_busy", "WeChat is busy; retry in a moment (WeChat -1)")
-	ErrUpstream      = errs.New(errs.Unavailable, "wechat_unavailable", "WeChat's login service did not answer usefully; retry later")
-	ErrUserBlocked   = errs.New(errs.Forbidden, "wechat_user_blocked", "WeChat blocks this user from logging in (WeChat 40226)")
+	ErrRateLimited   = errs.New(errs.TooManyRequests, "wechat_rate_limited", "WeChat is limiting login requests for this mini-program; retry shortly (WeChat 45011)").
+				With(map[string]any{errs.RetryAfterSeconds: int64(60)})
+	ErrBusy        = errs.New(errs.Unavailable, "wechat_busy", "WeChat is busy; retry in a moment (WeChat -1)")
+	ErrUpstream    = errs.New(errs.Unavailable, "wechat_unavailable", "WeChat's login service did not answer usefully; retry later")
+	ErrUserBlocked = errs.New(errs.Forbidden, "wechat_user_blocked", "WeChat blocks this user from logging in (WeChat 40226)")
 )
 
 // Client calls code2session.
