@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -26,8 +25,8 @@ import (
 
 	"github.com/minimart/minimart/api"
 	"github.com/minimart/minimart/internal/app"
+	"github.com/minimart/minimart/internal/apptest"
 	"github.com/minimart/minimart/internal/platform/auth"
-	"github.com/minimart/minimart/internal/platform/config"
 	"github.com/minimart/minimart/internal/platform/ids"
 )
 
@@ -220,6 +219,8 @@ type harness struct {
 
 const jwtSecret = "contract-test-signing-key-0123456789abcdef"
 
+// newHarness runs the whole app as the binary does (relay and event consumers included, so
+// buyer reads follow staff changes), on an empty SQLite data dir without the demo catalog.
 func newHarness(t *testing.T, c *contract, env map[string]string) *harness {
 	t.Helper()
 	vars := map[string]string{
@@ -227,23 +228,15 @@ func newHarness(t *testing.T, c *contract, env map[string]string) *harness {
 		"MINIMART_BOOTSTRAP_ADMIN":    "0",
 		"MINIMART_JWT_SECRET":         jwtSecret,
 		"MINIMART_MAX_BODY_BYTES":     "4096",
+		"MINIMART_MAX_UPLOAD_BYTES":   "4096",
 		"MINIMART_LOGIN_MAX_FAILURES": "3",
+		"MINIMART_DEMO":               "0",
 	}
 	for k, v := range env {
 		vars[k] = v
 	}
-	cfg, err := config.Load(func(k string) string { return vars[k] }, config.Overrides{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	a, err := app.New(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("app: %v", err)
-	}
-	t.Cleanup(func() { a.Close() })
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(srv.Close)
-	return &harness{c: c, url: srv.URL, app: a}
+	s := apptest.Start(t, vars)
+	return &harness{c: c, url: s.URL, app: s.App}
 }
 
 // call is one request of the script.
@@ -256,6 +249,7 @@ type call struct {
 	hasRaw       bool
 	contentType  string // default application/json when there is a body
 	chunked      bool   // send without Content-Length
+	header       http.Header
 
 	want        int
 	code        string // expected error code
@@ -298,6 +292,9 @@ func (h *harness) do(t *testing.T, name string, c call) result {
 			ct = "application/json"
 		}
 		req.Header.Set("Content-Type", ct)
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	switch {
 	case c.authz != "":
@@ -420,7 +417,7 @@ func TestContract(t *testing.T) {
 			t.Errorf("/openapi.yaml does not serve the embedded spec")
 		}
 		d := h.do(t, "docs", call{method: get, path: "/docs", want: 200})
-		for _, s := range []string{`href="/openapi.yaml"`, "/api/v1/auth/register", "too_many_addresses", "Bearer"} {
+		for _, s := range []string{`href="/openapi.yaml"`, "/api/v1/auth/register", "too_many_addresses", "Bearer", "/api/v1/products/{id}", "insufficient_stock"} {
 			if !bytes.Contains(d.body, []byte(s)) {
 				t.Errorf("/docs lacks %q", s)
 			}
@@ -705,6 +702,10 @@ func TestContract(t *testing.T) {
 		h.do(t, "no token", call{method: get, path: users, want: 401, code: "missing_token", specRejects: true})
 		h.do(t, "bad token", call{method: get, path: users, token: "x", want: 401, code: "invalid_token"})
 		h.do(t, "staff logout", call{method: post, path: "/api/v1/auth/logout", body: map[string]any{"refresh_token": boss.Tokens.RefreshToken}, want: 204})
+	})
+
+	t.Run("catalog", func(t *testing.T) {
+		testCatalog(t, h, boss.Tokens.AccessToken, clerk.Tokens.AccessToken, alice.Tokens.AccessToken)
 	})
 
 	t.Run("wechat", func(t *testing.T) { testWeChat(t, c) })

@@ -94,9 +94,23 @@ func TestSpecConsistency(t *testing.T) {
 			if !slices.Contains(codes["500"], "internal") {
 				t.Errorf("%s: every endpoint can answer 500 internal (a panic, a lost database); document it", name)
 			}
-			// The body limit is answered by Decode, so exactly the operations that take a body have 413.
-			if has := slices.Contains(codes["413"], "body_too_large"); has != (op.RequestBody != nil) {
-				t.Errorf("%s: 413 body_too_large must be documented exactly when the operation takes a body (has 413: %v)", name, has)
+			// A request body is JSON, read by Decode, or an upload (multipart/form-data) read by
+			// its handler with its own size limit and content check.
+			var jsonBody, upload bool
+			if op.RequestBody != nil {
+				content := op.RequestBody.Value.Content
+				jsonBody = content.Get("application/json") != nil
+				upload = content.Get("multipart/form-data") != nil
+				if len(content) != 1 || !jsonBody && !upload {
+					t.Errorf("%s: a request body is either application/json or multipart/form-data", name)
+				}
+			}
+			// The body limit is answered by Decode, so exactly the operations that take a JSON body have 413.
+			if has := slices.Contains(codes["413"], "body_too_large"); has != jsonBody {
+				t.Errorf("%s: 413 body_too_large must be documented exactly when the operation takes a JSON body (has 413: %v)", name, has)
+			}
+			if upload && (len(codes["413"]) == 0 || len(codes["415"]) == 0) {
+				t.Errorf("%s: an upload must document its size limit (413) and the content it refuses (415)", name)
 			}
 			secured := op.Security != nil && len(*op.Security) > 0
 			_, hasRoles := op.Extensions["x-roles"]
@@ -115,7 +129,7 @@ func TestSpecConsistency(t *testing.T) {
 					}
 				}
 			}
-			if op.RequestBody != nil {
+			if jsonBody {
 				for _, code := range decodeCodes {
 					if !slices.Contains(codes["400"], code) {
 						t.Errorf("%s: takes a JSON body but 400 lacks %s", name, code)
@@ -157,7 +171,8 @@ func checkSchema(t *testing.T, where string, ref *openapi3.SchemaRef) {
 		switch {
 		case strings.HasSuffix(prop, "_at") && (p.Value.Format != "date-time" || !p.Value.Type.Is("string")):
 			t.Errorf("%s: times are strings of format date-time", at)
-		case (prop == "id" || strings.HasSuffix(prop, "_id") || strings.HasSuffix(prop, "_cursor")) && p.Ref != "#/components/schemas/ID":
+		case (prop == "id" || strings.HasSuffix(prop, "_id") || strings.HasSuffix(prop, "_cursor")) &&
+			p.Ref != "#/components/schemas/ID" && p.Ref != "#/components/schemas/ParentID":
 			t.Errorf("%s: ids are #/components/schemas/ID (decimal strings)", at)
 		}
 		if p.Ref == "" {
@@ -279,6 +294,17 @@ func TestContractCatchesDrift(t *testing.T) {
 		{"429 without Retry-After", req("POST", "/api/v1/auth/login"), login, 429, jsonCT, `{"error":{"code":"too_many_attempts","message":"x"}}`, "Retry-After"},
 		{"405 without Allow", req("DELETE", "/api/v1/auth/login"), "", 405, jsonCT, `{"error":{"code":"method_not_allowed","message":"x"}}`, "required header"},
 		{"unknown path answered 200", req("GET", "/nope"), "", 200, jsonCT, `{}`, "matches no operation"},
+		{"money as a float", req("GET", "/api/v1/products"), "", 200, jsonCT,
+			`{"items":[{"id":"1","category_id":"2","title":"t","subtitle":"","price_min":99.5,"price_max":100,"sales":0,"created_at":"2025-01-01T00:00:00Z"}],"page":1,"page_size":20,"total":1}`, "does not match"},
+		{"undocumented field deep in the tree", req("GET", "/api/v1/categories"), "", 200, jsonCT,
+			`{"items":[{"id":"1","name":"a","sort_order":0,"hidden":false,"level":1,"created_at":"2025-01-01T00:00:00Z","updated_at":"2025-01-01T00:00:00Z",` +
+				`"children":[{"id":"2","parent_id":"1","name":"b","sort_order":0,"hidden":false,"level":2,"slug":"b","created_at":"2025-01-01T00:00:00Z","updated_at":"2025-01-01T00:00:00Z"}]}]}`,
+			"does not match"},
+		{"image without Cache-Control", req("GET", "/media/"+strings.Repeat("a", 64)+".png"), "", 200,
+			http.Header{"Content-Type": {"image/png"}, "Etag": {`"` + strings.Repeat("a", 64) + `"`}}, "\x89PNG", "Cache-Control"},
+		{"image of an undocumented type", req("GET", "/media/"+strings.Repeat("a", 64)+".svg"), "", 200,
+			http.Header{"Content-Type": {"image/svg+xml"}, "Cache-Control": {"public, max-age=31536000, immutable"}, "Etag": {`"` + strings.Repeat("a", 64) + `"`}},
+			"<svg/>", "not documented"},
 	}
 	for _, b := range bad {
 		var reqBody []byte

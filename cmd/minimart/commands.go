@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/minimart/minimart/internal/app"
+	"github.com/minimart/minimart/internal/catalog/demo"
 	"github.com/minimart/minimart/internal/platform/config"
 	"github.com/minimart/minimart/internal/platform/errs"
 )
@@ -100,6 +101,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if created {
 			fmt.Fprintf(stdout, "Created admin account %q with password %s\n"+
 				"  (shown only now; log in at POST /api/v1/admin/auth/login)\n", name, password)
+		}
+	}
+	if cfg.Embedded() && cfg.Demo {
+		res, err := loadDemo(ctx, a, demo.DefaultProducts, io.Discard)
+		switch {
+		case errors.Is(err, demo.ErrNotEmpty):
+		case err != nil:
+			return fmt.Errorf("load the demo catalog: %w", err)
+		default:
+			fmt.Fprintf(stdout, "Loaded the demo catalog: %d products in %d categories (MINIMART_DEMO=0 starts empty)\n", res.Products, res.Categories)
 		}
 	}
 

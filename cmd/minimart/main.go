@@ -40,6 +40,8 @@ commands:
   serve                 run the shop (default)      --addr :8080 --data-dir ./data
   migrate [up|status]   apply or list schema migrations
   admin create          create a staff account      --username U --password-file F --role admin|operator
+  demo load             load the demo catalog       --products 200
+  reindex               rebuild the search index from the database
   version               print the version
   help                  this text and the environment variables
 `
@@ -57,6 +59,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "admin":
 		return admin(ctx, args, getenv, stdout, stderr)
+	case "demo":
+		return demoCommand(ctx, args, getenv, stdout, stderr)
+	case "reindex":
+		return reindex(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "minimart", version())
 		return nil

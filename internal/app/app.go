@@ -23,7 +23,15 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/minimart/minimart/api"
+	"github.com/minimart/minimart/internal/catalog"
+	"github.com/minimart/minimart/internal/catalog/catalogdb"
+	"github.com/minimart/minimart/internal/catalog/cataloghttp"
+	"github.com/minimart/minimart/internal/catalog/catalogsearch"
+	"github.com/minimart/minimart/internal/inventory"
+	"github.com/minimart/minimart/internal/inventory/inventorydb"
+	"github.com/minimart/minimart/internal/inventory/inventoryhttp"
 	"github.com/minimart/minimart/internal/platform/auth"
+	"github.com/minimart/minimart/internal/platform/blob"
 	"github.com/minimart/minimart/internal/platform/cache"
 	"github.com/minimart/minimart/internal/platform/config"
 	"github.com/minimart/minimart/internal/platform/events"
@@ -38,20 +46,24 @@ import (
 
 // Migrations lists every module's schema in the order they are applied.
 func Migrations() []sqldb.Migrations {
-	return []sqldb.Migrations{events.OutboxMigrations, userdb.Migrations}
+	return []sqldb.Migrations{events.OutboxMigrations, userdb.Migrations, catalogdb.Migrations, inventorydb.Migrations}
 }
 
 // App is one running Minimart process.
 type App struct {
-	Config  config.Config
-	Users   *user.Service
-	DB      *sqldb.DB
-	log     *slog.Logger
-	cache   cache.Cache
-	bus     events.Bus
-	relay   *events.Relay
-	handler http.Handler
-	closers []func() error
+	Config    config.Config
+	Users     *user.Service
+	Catalog   *catalog.Service
+	Inventory *inventory.Service
+	Indexer   *catalog.Indexer
+	DB        *sqldb.DB
+	log       *slog.Logger
+	index     catalog.SearchIndex
+	cache     cache.Cache
+	bus       events.Bus
+	relay     *events.Relay
+	handler   http.Handler
+	closers   []func() error
 }
 
 // New builds the app for cfg: opens and migrates the database and connects the cache and
@@ -74,7 +86,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 
 	if cfg.RedisURL != "" {
-		r, err := cache.NewRedis(cfg.RedisURL, "minimart:")
+		r, err := cache.NewRedis(cfg.RedisURL, cfg.CachePrefix)
 		if err != nil {
 			return nil, &config.Error{Var: "MINIMART_REDIS_URL", Problem: "cannot be used: " + redact(err, cfg.RedisURL)}
 		}
@@ -124,12 +136,41 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 
+	catalogStore := catalogdb.New(a.DB, outbox)
+	a.Catalog = catalog.NewService(catalogStore, gen, log)
+	a.Inventory = inventory.NewService(inventorydb.New(a.DB, outbox), a.Catalog, gen, log)
+	index, err := openSearchIndex(filepath.Join(cfg.DataDir, "search"), log)
+	if err != nil {
+		return nil, err
+	}
+	a.index = index
+	a.closers = append(a.closers, index.Close)
+	var views *catalog.Views
+	a.Indexer = catalog.NewIndexer(catalogStore, index, log, func(ctx context.Context) error { return views.SearchChanged(ctx) })
+	images, err := blob.NewDir(filepath.Join(cfg.DataDir, "media"), "/media/")
+	if err != nil {
+		return nil, err
+	}
+
 	ips, err := web.NewClientIPs(cfg.TrustedProxies)
 	if err != nil {
 		return nil, &config.Error{Var: "MINIMART_TRUSTED_PROXIES", Problem: err.Error()}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "minimart_outbox_pending", Help: "Events committed but not yet published (-1: the count failed).",
+	}, func() float64 {
+		n, err := a.relay.Pending(context.Background())
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+	views = catalog.NewViews(catalogStore, a.Inventory, index, a.cache, reg, log)
+	if err := a.subscribe(views); err != nil {
+		return nil, err
+	}
 
 	rt := web.NewRouter()
 	rt.Handle("GET /healthz", web.Liveness())
@@ -137,14 +178,65 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	api.Routes(rt)
 	userhttp.Routes(rt, a.Users, tokens, ips)
+	cataloghttp.Routes(rt, a.Catalog, views, images, cfg.MaxUploadBytes, tokens)
+	inventoryhttp.Routes(rt, a.Inventory, tokens)
+	rt.Handle("GET /media/{name}", images.Handler())
 
 	a.handler = web.Chain(rt,
 		web.Observe(log, web.NewMetrics(reg)),
 		web.Recover(),
 		web.SecurityHeaders(),
-		web.LimitBody(cfg.MaxBodyBytes),
+		web.LimitBody(cfg.MaxBodyBytes, map[string]int64{cataloghttp.UploadPath: cfg.MaxUploadBytes}),
 	)
 	return a, nil
+}
+
+// subscribe connects the event consumers. The cache consumer is shared by all instances when
+// the cache is shared (Redis); otherwise, like the search index, each instance keeps its own
+// copy and needs its own queue.
+func (a *App) subscribe(views *catalog.Views) error {
+	node := fmt.Sprintf("node%d", a.Config.NodeID)
+	cacheConsumer := "catalog-cache"
+	if a.Config.RedisURL == "" {
+		cacheConsumer += "-" + node
+	}
+	if err := a.bus.Subscribe(cacheConsumer,
+		[]string{catalog.EventProductChanged, catalog.EventCategoryChanged, inventory.EventStockChanged}, views.HandleEvent); err != nil {
+		return err
+	}
+	return a.bus.Subscribe("catalog-search-"+node,
+		[]string{catalog.EventProductChanged, catalog.EventCategoryChanged}, a.Indexer.HandleEvent)
+}
+
+// openSearchIndex opens the search index, starting a new one when the old was made by an
+// earlier version (Run rebuilds an empty index from the catalog).
+func openSearchIndex(dir string, log *slog.Logger) (*catalogsearch.Index, error) {
+	index, err := catalogsearch.Open(dir)
+	if errors.Is(err, catalogsearch.ErrSchemaVersion) {
+		log.Warn("search index must be rebuilt", slog.String("dir", dir), slog.String("reason", err.Error()))
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, err
+		}
+		index, err = catalogsearch.Open(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	return index, nil
+}
+
+// rebuildIndexIfEmpty fills an empty search index (first start, or after a version change)
+// from the catalog.
+func (a *App) rebuildIndexIfEmpty(ctx context.Context) error {
+	n, err := a.index.Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	done, err := a.Indexer.Rebuild(ctx, nil)
+	if done > 0 {
+		a.log.Info("search index built from the catalog", slog.Int("products", done))
+	}
+	return err
 }
 
 func (a *App) readinessChecks() []web.Check {
@@ -167,6 +259,12 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.relay.Run(gctx) })
+	g.Go(func() error {
+		if err := a.rebuildIndexIfEmpty(gctx); err != nil && gctx.Err() == nil {
+			a.log.Error("building the search index failed; search answers from what is indexed", slog.String("error", err.Error()))
+		}
+		return nil
+	})
 	g.Go(func() error { return web.Serve(gctx, ln, a.handler, a.log, 20*time.Second) })
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {

@@ -8,10 +8,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minimart/minimart/internal/app"
 	"github.com/minimart/minimart/internal/platform/config"
@@ -44,13 +45,34 @@ func Start(t testing.TB, env map[string]string) *Server {
 		cancel()
 		t.Fatalf("app: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler())
+	// The whole app runs, relay and event consumers included, so tests see events applied.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ln) }()
 	t.Cleanup(func() {
-		srv.Close()
 		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("app run: %v", err)
+		}
 		a.Close()
 	})
-	return &Server{App: a, URL: srv.URL, t: t}
+	return &Server{App: a, URL: "http://" + ln.Addr().String(), t: t}
+}
+
+// Eventually retries check until it returns true or two seconds pass; for effects that
+// arrive through events.
+func Eventually(t testing.TB, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for !check() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 2s: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Response is an answer with its body read.

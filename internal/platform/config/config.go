@@ -27,6 +27,7 @@ var Vars = []Var{
 	{Name: "MINIMART_DATA_DIR", Default: "./data", Help: "data directory: SQLite file, signing key, uploads (flag --data-dir)"},
 	{Name: "MINIMART_DB_URL", Default: "", Secret: true, Help: "mysql://user:pass@host:3306/db for MySQL/MariaDB; empty = SQLite in the data dir"},
 	{Name: "MINIMART_REDIS_URL", Default: "", Secret: true, Help: "redis://[:pass@]host:6379/0; empty = in-process cache"},
+	{Name: "MINIMART_CACHE_PREFIX", Default: "minimart:", Help: "prefix of every Redis key, so several shops (or test runs) can share one Redis"},
 	{Name: "MINIMART_AMQP_URL", Default: "", Secret: true, Help: "amqp://user:pass@host:5672/; empty = in-process event bus"},
 	{Name: "MINIMART_JWT_SECRET", Default: "", Secret: true, Help: "access-token signing key, ≥ 32 bytes; required with MINIMART_DB_URL; embedded: generated once into the data dir"},
 	{Name: "MINIMART_ACCESS_TOKEN_TTL", Default: "15m", Help: "access token lifetime"},
@@ -34,6 +35,8 @@ var Vars = []Var{
 	{Name: "MINIMART_NODE_ID", Default: "0", Help: "0–1023, unique per running instance (ID generator)"},
 	{Name: "MINIMART_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
 	{Name: "MINIMART_MAX_BODY_BYTES", Default: "1048576", Help: "largest JSON request body accepted (413 above)"},
+	{Name: "MINIMART_MAX_UPLOAD_BYTES", Default: "5242880", Help: "largest image upload accepted (413 above)"},
+	{Name: "MINIMART_DEMO", Default: "1", Help: "1: load the demo catalog on the embedded first start; 0: start empty (production shapes never load it; see minimart demo load)"},
 	{Name: "MINIMART_TRUSTED_PROXIES", Default: "", Help: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"},
 	{Name: "MINIMART_LOGIN_MAX_FAILURES", Default: "5", Help: "failed logins per account before 429, per window"},
 	{Name: "MINIMART_LOGIN_MAX_FAILURES_PER_IP", Default: "20", Help: "failed logins per client IP before 429, per window"},
@@ -51,6 +54,7 @@ type Config struct {
 	DataDir            string
 	DBURL              string
 	RedisURL           string
+	CachePrefix        string
 	AMQPURL            string
 	JWTSecret          string
 	AccessTokenTTL     time.Duration
@@ -58,6 +62,8 @@ type Config struct {
 	NodeID             int64
 	LogLevel           string
 	MaxBodyBytes       int64
+	MaxUploadBytes     int64
+	Demo               bool
 	TrustedProxies     string
 	LoginMaxFailures   int64
 	LoginMaxPerIP      int64
@@ -95,6 +101,7 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 		DataDir:          l.str("MINIMART_DATA_DIR"),
 		DBURL:            l.url("MINIMART_DB_URL", "mysql", "sqlite"),
 		RedisURL:         l.url("MINIMART_REDIS_URL", "redis", "rediss"),
+		CachePrefix:      l.str("MINIMART_CACHE_PREFIX"),
 		AMQPURL:          l.url("MINIMART_AMQP_URL", "amqp", "amqps"),
 		JWTSecret:        l.str("MINIMART_JWT_SECRET"),
 		AccessTokenTTL:   l.duration("MINIMART_ACCESS_TOKEN_TTL", time.Minute, 24*time.Hour),
@@ -102,6 +109,8 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 		NodeID:           l.integer("MINIMART_NODE_ID", 0, 1023),
 		LogLevel:         l.oneOf("MINIMART_LOG_LEVEL", "debug", "info", "warn", "error"),
 		MaxBodyBytes:     l.integer("MINIMART_MAX_BODY_BYTES", 1024, 64<<20),
+		MaxUploadBytes:   l.integer("MINIMART_MAX_UPLOAD_BYTES", 1024, 64<<20),
+		Demo:             l.oneOf("MINIMART_DEMO", "0", "1") == "1",
 		TrustedProxies:   l.str("MINIMART_TRUSTED_PROXIES"),
 		LoginMaxFailures: l.integer("MINIMART_LOGIN_MAX_FAILURES", 1, 1000),
 		LoginMaxPerIP:    l.integer("MINIMART_LOGIN_MAX_FAILURES_PER_IP", 1, 100000),

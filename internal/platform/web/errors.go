@@ -59,6 +59,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	WriteJSON(w, status, ErrorBody{Error: ErrorPayload{Code: appErr.Code, Message: appErr.Message, Details: appErr.Details}})
 }
 
+// WriteRawJSON answers with b, which is already JSON (e.g. from the cache).
+func WriteRawJSON(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
 // WriteJSON answers with v as JSON.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -157,11 +157,16 @@ func Recover() Middleware {
 }
 
 // LimitBody caps every request body; Decode turns the overflow into a 413 inside the
-// route, so the answer is counted under its route pattern.
-func LimitBody(maxBytes int64) Middleware {
+// route, so the answer is counted under its route pattern. Paths in larger (uploads) get
+// their own limit.
+func LimitBody(maxBytes int64, larger map[string]int64) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+			limit := maxBytes
+			if l, ok := larger[r.URL.Path]; ok {
+				limit = l
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)
 		})
 	}

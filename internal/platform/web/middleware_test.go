@@ -34,7 +34,7 @@ func TestMiddlewareStack(t *testing.T) {
 		return io.ErrUnexpectedEOF // not an application error: must become a bare 500
 	})
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := httptest.NewServer(web.Chain(rt, web.Observe(log, web.NewMetrics(reg)), web.Recover(), web.LimitBody(64)))
+	srv := httptest.NewServer(web.Chain(rt, web.Observe(log, web.NewMetrics(reg)), web.Recover(), web.LimitBody(64, nil)))
 	defer srv.Close()
 
 	get := func(method, path, body string) (int, string) {

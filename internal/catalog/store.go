@@ -1,0 +1,64 @@
+package catalog
+
+import (
+	"context"
+
+	"github.com/minimart/minimart/internal/platform/events"
+	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/money"
+)
+
+// ListFilter selects products for a list page.
+type ListFilter struct {
+	// CategoryIDs limits to products filed under any of these (the caller expands a category
+	// to its descendants); empty means any.
+	CategoryIDs []ids.ID
+	MinPrice    money.Fen
+	MaxPrice    money.Fen // 0: no upper bound
+	// Status limits to one status; empty means any (staff lists).
+	Status Status
+	// TitleLike is a staff search on titles.
+	TitleLike string
+	Sort      string
+	Offset    int
+	Limit     int
+}
+
+// SKURef is a SKU as other modules see it: enough to price, name and check it, including
+// SKUs that were deleted or whose product is off shelf, so carts can show them as
+// unavailable instead of losing them.
+type SKURef struct {
+	SKU
+	ProductTitle  string `json:"product_title"`
+	ProductImage  string `json:"product_image,omitempty"`
+	ProductStatus Status `json:"product_status"`
+	Deleted       bool   `json:"deleted"`
+}
+
+// Storer is the persistence the catalog needs; catalogdb implements it on SQLite and MySQL.
+type Storer interface {
+	Categories(ctx context.Context) ([]Category, error)
+	// CreateCategory, UpdateCategory and DeleteCategory record ev in the same transaction.
+	CreateCategory(ctx context.Context, c Category, ev events.Event) error
+	UpdateCategory(ctx context.Context, id ids.ID, fn func(*Category) error, ev events.Event) (Category, error)
+	// DeleteCategory refuses with ErrCategoryNotEmpty while children or products remain.
+	DeleteCategory(ctx context.Context, id ids.ID, ev events.Event) error
+
+	// CreateProduct stores p with its SKUs and ev in one transaction.
+	CreateProduct(ctx context.Context, p Product, ev events.Event) error
+	// UpdateProduct loads the product with its SKUs, lets fn change both and returns the event
+	// to record; SKUs fn removed are deleted, new ones inserted, all in one transaction.
+	UpdateProduct(ctx context.Context, id ids.ID, fn func(*Product) (events.Event, error)) (Product, error)
+	// DeleteProduct marks the product and its SKUs deleted and records ev.
+	DeleteProduct(ctx context.Context, id ids.ID, ev events.Event) error
+	// Product returns a product that is not deleted, with its SKUs.
+	Product(ctx context.Context, id ids.ID) (Product, error)
+	// Products lists products (without SKUs) and counts all matches.
+	Products(ctx context.Context, f ListFilter) ([]Product, int, error)
+	// ProductsByIDs returns the existing products among ids, with SKUs, in no given order.
+	ProductsByIDs(ctx context.Context, productIDs []ids.ID) ([]Product, error)
+	// SKURefs returns the SKUs among ids, deleted ones included.
+	SKURefs(ctx context.Context, skuIDs []ids.ID) ([]SKURef, error)
+	// OnShelfAfter pages through on-shelf products in id order, for rebuilding the index.
+	OnShelfAfter(ctx context.Context, after ids.ID, limit int) ([]Product, error)
+}

@@ -1,0 +1,124 @@
+// Package inventoryhttp serves stock administration: set (the seed's updateProductStock),
+// adjust by a delta with a reason, and read a SKU's level with its ledger.
+package inventoryhttp
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/minimart/minimart/internal/inventory"
+	"github.com/minimart/minimart/internal/platform/auth"
+	"github.com/minimart/minimart/internal/platform/errs"
+	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/web"
+)
+
+type handlers struct{ svc *inventory.Service }
+
+// Routes registers the stock endpoints for admins and operators.
+func Routes(rt *web.Router, svc *inventory.Service, tokens *auth.Tokens) {
+	h := &handlers{svc: svc}
+	staff := func(f web.HandlerFunc) http.Handler { return tokens.Staff(auth.RoleAdmin, auth.RoleOperator)(f) }
+	rt.Handle("GET /api/v1/admin/skus/{id}/stock", staff(h.level))
+	rt.Handle("PUT /api/v1/admin/skus/{id}/stock", staff(h.set))
+	rt.Handle("POST /api/v1/admin/skus/{id}/stock/adjustments", staff(h.adjust))
+}
+
+func skuID(r *http.Request) (ids.ID, error) {
+	id, err := ids.Parse(r.PathValue("id"))
+	if err != nil {
+		return 0, web.ErrInvalidParam.Withf("SKU id %q in the path is not a valid id", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func actor(r *http.Request) string {
+	p, _ := auth.PrincipalFrom(r.Context())
+	return "staff:" + p.ID.String()
+}
+
+func (h *handlers) set(w http.ResponseWriter, r *http.Request) error {
+	id, err := skuID(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Stock  *int64 `json:"stock"`
+		Reason string `json:"reason"`
+	}
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	if in.Stock == nil {
+		var f errs.Fields
+		f.Add("stock", "is required: the new available stock")
+		return f.Err()
+	}
+	l, err := h.svc.SetStock(r.Context(), actor(r), id, *in.Stock, in.Reason)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (h *handlers) adjust(w http.ResponseWriter, r *http.Request) error {
+	id, err := skuID(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Delta  int64  `json:"delta"`
+		Reason string `json:"reason"`
+	}
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	l, err := h.svc.AdjustStock(r.Context(), actor(r), id, in.Delta, in.Reason)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (h *handlers) level(w http.ResponseWriter, r *http.Request) error {
+	id, err := skuID(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return web.ErrInvalidParam.Withf("limit must be a positive integer")
+		}
+		limit = min(n, 100)
+	}
+	var before int64
+	if v := q.Get("cursor"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
+			return web.ErrInvalidParam.Withf("cursor must be the next_cursor of a previous page")
+		}
+	}
+	l, err := h.svc.Level(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	entries, err := h.svc.Ledger(r.Context(), id, before, limit+1)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(entries) > limit {
+		entries = entries[:limit]
+		next = strconv.FormatInt(entries[limit-1].Seq, 10)
+	}
+	web.WriteJSON(w, http.StatusOK, struct {
+		Level      inventory.Level         `json:"level"`
+		Ledger     []inventory.LedgerEntry `json:"ledger"`
+		NextCursor string                  `json:"next_cursor,omitempty"`
+	}{l, entries, next})
+	return nil
+}
