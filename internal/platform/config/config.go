@@ -42,6 +42,11 @@ var Vars = []Var{
 	{Name: "MINIMART_LOGIN_MAX_FAILURES_PER_IP", Default: "20", Help: "failed logins per client IP before 429, per window"},
 	{Name: "MINIMART_LOGIN_WINDOW", Default: "15m", Help: "window for the failed-login limits"},
 	{Name: "MINIMART_PASSWORD_COST", Default: "11", Help: "bcrypt cost for password hashes (4–16)"},
+	{Name: "MINIMART_ORDER_PAY_TIMEOUT", Default: "30m", Help: "unpaid orders are cancelled and their stock released after this"},
+	{Name: "MINIMART_ORDER_AUTO_COMPLETE", Default: "168h", Help: "shipped orders complete by themselves after this (168h = 7 days)"},
+	{Name: "MINIMART_SHIPPING_FEE", Default: "1000", Help: "shipping fee in fen per order"},
+	{Name: "MINIMART_FREE_SHIPPING_OVER", Default: "9900", Help: "orders whose items total reaches this many fen ship free; 0: never"},
+	{Name: "MINIMART_SCHEDULE_INTERVAL", Default: "5s", Help: "how often timeouts (unpaid orders, expired reservations, auto-complete) are checked"},
 	{Name: "MINIMART_WECHAT_APPID", Default: "", Help: "mini-program appid; with the secret enables POST /api/v1/auth/wechat"},
 	{Name: "MINIMART_WECHAT_SECRET", Default: "", Secret: true, Help: "mini-program appsecret"},
 	{Name: "MINIMART_WECHAT_API_BASE", Default: "https://api.weixin.qq.com", Help: "base URL of the WeChat API (code2session)"},
@@ -69,6 +74,11 @@ type Config struct {
 	LoginMaxPerIP      int64
 	LoginWindow        time.Duration
 	PasswordCost       int
+	OrderPayTimeout    time.Duration
+	OrderAutoComplete  time.Duration
+	ShippingFee        int64
+	FreeShippingOver   int64
+	ScheduleInterval   time.Duration
 	WeChatAppID        string
 	WeChatSecret       string
 	WeChatAPIBase      string
@@ -97,28 +107,33 @@ type Overrides struct {
 func Load(getenv func(string) string, o Overrides) (Config, error) {
 	l := loader{getenv: getenv}
 	c := Config{
-		Addr:             l.str("MINIMART_ADDR"),
-		DataDir:          l.str("MINIMART_DATA_DIR"),
-		DBURL:            l.url("MINIMART_DB_URL", "mysql", "sqlite"),
-		RedisURL:         l.url("MINIMART_REDIS_URL", "redis", "rediss"),
-		CachePrefix:      l.str("MINIMART_CACHE_PREFIX"),
-		AMQPURL:          l.url("MINIMART_AMQP_URL", "amqp", "amqps"),
-		JWTSecret:        l.str("MINIMART_JWT_SECRET"),
-		AccessTokenTTL:   l.duration("MINIMART_ACCESS_TOKEN_TTL", time.Minute, 24*time.Hour),
-		RefreshTokenTTL:  l.duration("MINIMART_REFRESH_TOKEN_TTL", time.Hour, 365*24*time.Hour),
-		NodeID:           l.integer("MINIMART_NODE_ID", 0, 1023),
-		LogLevel:         l.oneOf("MINIMART_LOG_LEVEL", "debug", "info", "warn", "error"),
-		MaxBodyBytes:     l.integer("MINIMART_MAX_BODY_BYTES", 1024, 64<<20),
-		MaxUploadBytes:   l.integer("MINIMART_MAX_UPLOAD_BYTES", 1024, 64<<20),
-		Demo:             l.oneOf("MINIMART_DEMO", "0", "1") == "1",
-		TrustedProxies:   l.str("MINIMART_TRUSTED_PROXIES"),
-		LoginMaxFailures: l.integer("MINIMART_LOGIN_MAX_FAILURES", 1, 1000),
-		LoginMaxPerIP:    l.integer("MINIMART_LOGIN_MAX_FAILURES_PER_IP", 1, 100000),
-		LoginWindow:      l.duration("MINIMART_LOGIN_WINDOW", time.Second, 24*time.Hour),
-		PasswordCost:     int(l.integer("MINIMART_PASSWORD_COST", 4, 16)),
-		WeChatAppID:      l.str("MINIMART_WECHAT_APPID"),
-		WeChatSecret:     l.str("MINIMART_WECHAT_SECRET"),
-		WeChatAPIBase:    l.url("MINIMART_WECHAT_API_BASE", "http", "https"),
+		Addr:              l.str("MINIMART_ADDR"),
+		DataDir:           l.str("MINIMART_DATA_DIR"),
+		DBURL:             l.url("MINIMART_DB_URL", "mysql", "sqlite"),
+		RedisURL:          l.url("MINIMART_REDIS_URL", "redis", "rediss"),
+		CachePrefix:       l.str("MINIMART_CACHE_PREFIX"),
+		AMQPURL:           l.url("MINIMART_AMQP_URL", "amqp", "amqps"),
+		JWTSecret:         l.str("MINIMART_JWT_SECRET"),
+		AccessTokenTTL:    l.duration("MINIMART_ACCESS_TOKEN_TTL", time.Minute, 24*time.Hour),
+		RefreshTokenTTL:   l.duration("MINIMART_REFRESH_TOKEN_TTL", time.Hour, 365*24*time.Hour),
+		NodeID:            l.integer("MINIMART_NODE_ID", 0, 1023),
+		LogLevel:          l.oneOf("MINIMART_LOG_LEVEL", "debug", "info", "warn", "error"),
+		MaxBodyBytes:      l.integer("MINIMART_MAX_BODY_BYTES", 1024, 64<<20),
+		MaxUploadBytes:    l.integer("MINIMART_MAX_UPLOAD_BYTES", 1024, 64<<20),
+		Demo:              l.oneOf("MINIMART_DEMO", "0", "1") == "1",
+		TrustedProxies:    l.str("MINIMART_TRUSTED_PROXIES"),
+		LoginMaxFailures:  l.integer("MINIMART_LOGIN_MAX_FAILURES", 1, 1000),
+		LoginMaxPerIP:     l.integer("MINIMART_LOGIN_MAX_FAILURES_PER_IP", 1, 100000),
+		LoginWindow:       l.duration("MINIMART_LOGIN_WINDOW", time.Second, 24*time.Hour),
+		PasswordCost:      int(l.integer("MINIMART_PASSWORD_COST", 4, 16)),
+		OrderPayTimeout:   l.duration("MINIMART_ORDER_PAY_TIMEOUT", time.Second, 7*24*time.Hour),
+		OrderAutoComplete: l.duration("MINIMART_ORDER_AUTO_COMPLETE", time.Second, 365*24*time.Hour),
+		ShippingFee:       l.integer("MINIMART_SHIPPING_FEE", 0, 1_000_000),
+		FreeShippingOver:  l.integer("MINIMART_FREE_SHIPPING_OVER", 0, 1_000_000_000),
+		ScheduleInterval:  l.duration("MINIMART_SCHEDULE_INTERVAL", 10*time.Millisecond, time.Hour),
+		WeChatAppID:       l.str("MINIMART_WECHAT_APPID"),
+		WeChatSecret:      l.str("MINIMART_WECHAT_SECRET"),
+		WeChatAPIBase:     l.url("MINIMART_WECHAT_API_BASE", "http", "https"),
 	}
 	switch l.str("MINIMART_BOOTSTRAP_ADMIN") {
 	case "auto", "1":
