@@ -23,6 +23,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/minimart/minimart/api"
+	"github.com/minimart/minimart/internal/cart"
+	"github.com/minimart/minimart/internal/cart/cartdb"
+	"github.com/minimart/minimart/internal/cart/carthttp"
 	"github.com/minimart/minimart/internal/catalog"
 	"github.com/minimart/minimart/internal/catalog/catalogdb"
 	"github.com/minimart/minimart/internal/catalog/cataloghttp"
@@ -31,7 +34,11 @@ import (
 	"github.com/minimart/minimart/internal/inventory/inventorydb"
 	"github.com/minimart/minimart/internal/inventory/inventoryhttp"
 	"github.com/minimart/minimart/internal/platform/auth"
+	"github.com/minimart/minimart/internal/order"
+	"github.com/minimart/minimart/internal/order/orderdb"
+	"github.com/minimart/minimart/internal/order/orderhttp"
 	"github.com/minimart/minimart/internal/platform/blob"
+	"github.com/minimart/minimart/internal/platform/money"
 	"github.com/minimart/minimart/internal/platform/cache"
 	"github.com/minimart/minimart/internal/platform/config"
 	"github.com/minimart/minimart/internal/platform/events"
@@ -46,7 +53,8 @@ import (
 
 // Migrations lists every module's schema in the order they are applied.
 func Migrations() []sqldb.Migrations {
-	return []sqldb.Migrations{events.OutboxMigrations, userdb.Migrations, catalogdb.Migrations, inventorydb.Migrations}
+	return []sqldb.Migrations{events.OutboxMigrations, userdb.Migrations, catalogdb.Migrations, inventorydb.Migrations,
+		cartdb.Migrations, orderdb.Migrations}
 }
 
 // App is one running Minimart process.
@@ -55,6 +63,8 @@ type App struct {
 	Users     *user.Service
 	Catalog   *catalog.Service
 	Inventory *inventory.Service
+	Cart      *cart.Service
+	Orders    *order.Service
 	Indexer   *catalog.Indexer
 	DB        *sqldb.DB
 	log       *slog.Logger
@@ -147,6 +157,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.closers = append(a.closers, index.Close)
 	var views *catalog.Views
 	a.Indexer = catalog.NewIndexer(catalogStore, index, log, func(ctx context.Context) error { return views.SearchChanged(ctx) })
+	a.Cart = cart.NewService(cartdb.New(a.DB), cartCatalog{a.Catalog}, a.Inventory)
+	a.Orders = order.NewService(orderdb.New(a.DB, outbox), orderCatalog{a.Catalog}, orderStock{a.Inventory},
+		orderAddresses{a.Users}, orderCart{a.Cart}, gen, order.Config{
+			PayTimeout: cfg.OrderPayTimeout, AutoComplete: cfg.OrderAutoComplete, ReservationGrace: 10 * time.Minute,
+			ShippingFee: money.Fen(cfg.ShippingFee), FreeShippingOver: money.Fen(cfg.FreeShippingOver),
+		}, log)
 	images, err := blob.NewDir(filepath.Join(cfg.DataDir, "media"), "/media/")
 	if err != nil {
 		return nil, err
@@ -180,6 +196,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	userhttp.Routes(rt, a.Users, tokens, ips)
 	cataloghttp.Routes(rt, a.Catalog, views, images, cfg.MaxUploadBytes, tokens)
 	inventoryhttp.Routes(rt, a.Inventory, tokens)
+	carthttp.Routes(rt, a.Cart, tokens)
+	orderhttp.Routes(rt, a.Orders, tokens)
 	rt.Handle("GET /media/{name}", images.Handler())
 
 	a.handler = web.Chain(rt,
@@ -204,8 +222,11 @@ func (a *App) subscribe(views *catalog.Views) error {
 		[]string{catalog.EventProductChanged, catalog.EventCategoryChanged, inventory.EventStockChanged}, views.HandleEvent); err != nil {
 		return err
 	}
-	return a.bus.Subscribe("catalog-search-"+node,
-		[]string{catalog.EventProductChanged, catalog.EventCategoryChanged}, a.Indexer.HandleEvent)
+	if err := a.bus.Subscribe("catalog-search-"+node,
+		[]string{catalog.EventProductChanged, catalog.EventCategoryChanged}, a.Indexer.HandleEvent); err != nil {
+		return err
+	}
+	return a.bus.Subscribe("inventory", []string{order.EventPaid, order.EventCancelled}, a.Inventory.HandleEvent)
 }
 
 // openSearchIndex opens the search index, starting a new one when the old was made by an
@@ -259,6 +280,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.relay.Run(gctx) })
+	g.Go(func() error { return a.Orders.RunScheduler(gctx, a.Config.ScheduleInterval) })
+	g.Go(func() error { return a.Inventory.RunSweeper(gctx, a.Config.ScheduleInterval) })
 	g.Go(func() error {
 		if err := a.rebuildIndexIfEmpty(gctx); err != nil && gctx.Err() == nil {
 			a.log.Error("building the search index failed; search answers from what is indexed", slog.String("error", err.Error()))

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,9 +21,10 @@ import (
 
 // Server is a running app and a client for it.
 type Server struct {
-	App *app.App
-	URL string
-	t   testing.TB
+	App  *app.App
+	URL  string
+	t    testing.TB
+	stop func()
 }
 
 // Start builds the app with env (over test defaults: cheap password hashing, no bootstrap
@@ -35,7 +37,7 @@ func Start(t testing.TB, env map[string]string) *Server {
 			return v
 		}
 		return defaults[k]
-	}, config.Overrides{DataDir: t.TempDir()})
+	}, config.Overrides{DataDir: dataDir(t, env)})
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -52,14 +54,29 @@ func Start(t testing.TB, env map[string]string) *Server {
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("app run: %v", err)
-		}
-		a.Close()
-	})
-	return &Server{App: a, URL: "http://" + ln.Addr().String(), t: t}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("app run: %v", err)
+			}
+			a.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &Server{App: a, URL: "http://" + ln.Addr().String(), t: t, stop: stop}
+}
+
+// Stop shuts the app down as SIGTERM would; the test's cleanup does it if the test does not.
+func (s *Server) Stop() { s.stop() }
+
+// dataDir is MINIMART_DATA_DIR from env (to restart on the same data), else a new one.
+func dataDir(t testing.TB, env map[string]string) string {
+	if d := env["MINIMART_DATA_DIR"]; d != "" {
+		return d
+	}
+	return t.TempDir()
 }
 
 // Eventually retries check until it returns true or two seconds pass; for effects that
@@ -104,6 +121,12 @@ func (r Response) Decode(t testing.TB, v any) {
 // Do sends a request with an optional JSON body (a string is sent verbatim) and bearer token.
 func (s *Server) Do(method, path, token string, body any) Response {
 	s.t.Helper()
+	return s.DoWith(method, path, token, body, nil)
+}
+
+// DoWith is Do with extra request headers.
+func (s *Server) DoWith(method, path, token string, body any, headers map[string]string) Response {
+	s.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -127,6 +150,9 @@ func (s *Server) Do(method, path, token string, body any) Response {
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

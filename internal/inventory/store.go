@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"time"
 
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -30,4 +31,28 @@ type Storer interface {
 	Levels(ctx context.Context, skuIDs []ids.ID) ([]Level, error)
 	// Ledger lists a SKU's changes, newest first, with Seq below beforeSeq (0: from the newest).
 	Ledger(ctx context.Context, skuID ids.ID, beforeSeq int64, limit int) ([]LedgerEntry, error)
+
+	// Reserve holds r.Lines for r.Ref (status held, r.ExpiresAt) in one transaction: all lines
+	// or none. If a reservation with r.Ref exists it is returned unchanged, whatever r says.
+	// Lines are merged per SKU and applied in ascending SKU order, each by one conditional
+	// UPDATE; a SKU without a stock row has nothing available. When any line is short nothing
+	// is held and the error is ErrOutOfStock with details {"skus": []Shortage} naming every
+	// short line. Each line writes a ledger row (id from newID, actor and source "order",
+	// reason "reserve <ref>") and the event built by event.
+	Reserve(ctx context.Context, r Reservation, newID func() ids.ID,
+		event func(before, after Level, reason string) (events.Event, error)) (Reservation, error)
+	// Settle moves a held reservation to Released (its stock back to available) or Committed
+	// (its stock sold), line by line in SKU order with a ledger row and event each, in one
+	// transaction that locks the reservation. Settling to the status it already has changes
+	// nothing and returns it. Released→Committed is ErrReservationReleased,
+	// Committed→Released ErrReservationCommitted, an unknown ref ErrReservationNotFound.
+	// The ledger and event reason is "release <ref>" or "commit <ref>", followed by
+	// ": reason" when reason is not empty.
+	Settle(ctx context.Context, ref string, to ReservationStatus, reason string, newID func() ids.ID,
+		event func(before, after Level, reason string) (events.Event, error)) (Reservation, error)
+	// Reservation returns the reservation for ref, or ErrReservationNotFound.
+	Reservation(ctx context.Context, ref string) (Reservation, error)
+	// Expired lists up to limit refs of held reservations that expired before now, the
+	// earliest expiry first.
+	Expired(ctx context.Context, now time.Time, limit int) ([]string, error)
 }

@@ -74,12 +74,8 @@ func (s *Store) Apply(ctx context.Context, c inventory.Change, entryID ids.ID,
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO stock_ledger (id, sku_id, seq, actor, reason, source,
-			available_before, available_after, reserved_before, reserved_after, sold_before, sold_after, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			entryID, c.SKUID, after.seq, c.Actor, c.Reason, c.Source, before.Available, after.Available,
-			before.Reserved, after.Reserved, before.Sold, after.Sold, now); err != nil {
-			return fmt.Errorf("insert ledger: %w", err)
+		if err := insertLedger(ctx, tx, entryID, after.seq, c.Actor, c.Reason, c.Source, before.Level, after.Level, now); err != nil {
+			return err
 		}
 		e, err := event(before.Level, after.Level)
 		if err != nil {
@@ -88,6 +84,20 @@ func (s *Store) Apply(ctx context.Context, c inventory.Change, entryID ids.ID,
 		return s.outbox.Write(ctx, tx, e)
 	})
 	return after.Level, err
+}
+
+// insertLedger records one change of a SKU's stock: its seq after the change, who, why,
+// and all three levels before and after.
+func insertLedger(ctx context.Context, tx *sqldb.Tx, id ids.ID, seq int64, actor, reason, source string,
+	before, after inventory.Level, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO stock_ledger (id, sku_id, seq, actor, reason, source,
+		available_before, available_after, reserved_before, reserved_after, sold_before, sold_after, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, after.SKUID, seq, actor, reason, source, before.Available, after.Available,
+		before.Reserved, after.Reserved, before.Sold, after.Sold, now); err != nil {
+		return fmt.Errorf("insert ledger: %w", err)
+	}
+	return nil
 }
 
 func forUpdate(tx *sqldb.Tx) string {

@@ -1,0 +1,476 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/minimart/minimart/internal/platform/errs"
+	"github.com/minimart/minimart/internal/platform/events"
+	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/money"
+)
+
+// Config holds the order rules operators tune.
+type Config struct {
+	// PayTimeout is how long a buyer has to pay before the order is cancelled.
+	PayTimeout time.Duration
+	// AutoComplete is how long after shipping an order completes without the buyer.
+	AutoComplete time.Duration
+	// ReservationGrace keeps stock held this long past the payment deadline, so the
+	// timeout cancel (not inventory's expiry sweep) is what normally frees it.
+	ReservationGrace time.Duration
+	// ShippingFee is charged unless the items total reaches FreeShippingOver (0: never free).
+	ShippingFee      money.Fen
+	FreeShippingOver money.Fen
+}
+
+// Service is the order use cases.
+type Service struct {
+	store     Storer
+	catalog   Catalog
+	stock     Stock
+	addresses Addresses
+	cart      Cart
+	ids       *ids.Generator
+	cfg       Config
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// NewService wires the order service.
+func NewService(store Storer, catalog Catalog, stock Stock, addresses Addresses, cart Cart,
+	gen *ids.Generator, cfg Config, log *slog.Logger) *Service {
+	return &Service{store: store, catalog: catalog, stock: stock, addresses: addresses, cart: cart,
+		ids: gen, cfg: cfg, log: log, now: time.Now}
+}
+
+// CreateInput is a buyer's order request: either Items, or FromCart for the selected cart
+// lines.
+type CreateInput struct {
+	UserID    ids.ID
+	Items     []LineRef
+	FromCart  bool
+	AddressID ids.ID
+	Remark    string
+	// IdempotencyKey and RequestHash make a retried request return the first result.
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// claimWait bounds how long a request waits for another one with the same Idempotency-Key.
+const claimWait = 10 * time.Second
+
+// Create places an order: it holds stock for every line (all or none), then records the
+// order with price and address snapshots. replayed is true when the Idempotency-Key had
+// already created this order.
+func (s *Service) Create(ctx context.Context, in CreateInput) (o Order, replayed bool, err error) {
+	if in.IdempotencyKey == "" || len(in.IdempotencyKey) > MaxIdemKeyBytes {
+		return Order{}, false, ErrIdempotencyRequired
+	}
+	if err := validateCreate(in); err != nil {
+		return Order{}, false, err
+	}
+	existing, err := s.claim(ctx, in)
+	if err != nil || existing.ID != 0 {
+		return existing, existing.ID != 0, err
+	}
+	o, err = s.create(ctx, in)
+	if err != nil {
+		// The request failed as a whole: free the key so the buyer can retry with it.
+		if dropErr := s.store.DropKey(context.WithoutCancel(ctx), in.UserID, in.IdempotencyKey); dropErr != nil {
+			s.log.ErrorContext(ctx, "drop idempotency key", slog.String("error", dropErr.Error()))
+		}
+		return Order{}, false, err
+	}
+	return o, false, nil
+}
+
+func validateCreate(in CreateInput) error {
+	var f errs.Fields
+	if in.FromCart && len(in.Items) > 0 {
+		f.Add("items", "give items or from_cart, not both")
+	}
+	if len(in.Items) > MaxLines {
+		f.Add("items", fmt.Sprintf("at most %d lines", MaxLines))
+	}
+	seen := map[ids.ID]bool{}
+	for i, l := range in.Items {
+		field := fmt.Sprintf("items[%d]", i)
+		if l.SKUID <= 0 {
+			f.Add(field+".sku_id", "is required")
+		}
+		if seen[l.SKUID] {
+			f.Add(field+".sku_id", "appears twice; put the whole quantity on one line")
+		}
+		seen[l.SKUID] = true
+		if l.Quantity < 1 || l.Quantity > MaxQuantity {
+			f.Add(field+".quantity", fmt.Sprintf("must be 1 to %d", MaxQuantity))
+		}
+	}
+	if in.AddressID <= 0 {
+		f.Add("address_id", "is required")
+	}
+	if utf8.RuneCountInString(in.Remark) > MaxRemarkRunes || !utf8.ValidString(in.Remark) {
+		f.Add("remark", fmt.Sprintf("must be at most %d characters", MaxRemarkRunes))
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if !in.FromCart && len(in.Items) == 0 {
+		return ErrEmptyOrder
+	}
+	return nil
+}
+
+// claim takes the Idempotency-Key, or returns the order an earlier request with it made.
+// A request still in progress is waited for, so concurrent retries all answer alike.
+func (s *Service) claim(ctx context.Context, in CreateInput) (Order, error) {
+	deadline := time.Now().Add(claimWait)
+	for {
+		existing, claimed, err := s.store.ClaimKey(ctx, Idempotency{UserID: in.UserID, Key: in.IdempotencyKey,
+			RequestHash: in.RequestHash, CreatedAt: s.now().UTC()})
+		switch {
+		case err != nil:
+			return Order{}, err
+		case claimed:
+			return Order{}, nil
+		case existing.RequestHash != in.RequestHash:
+			return Order{}, ErrIdempotencyMismatch
+		case existing.OrderID != 0:
+			return s.store.Order(ctx, existing.OrderID, in.UserID)
+		case time.Now().After(deadline):
+			return Order{}, ErrRequestInProgress
+		}
+		select {
+		case <-ctx.Done():
+			return Order{}, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Service) create(ctx context.Context, in CreateInput) (Order, error) {
+	lines := in.Items
+	if in.FromCart {
+		var err error
+		if lines, err = s.cart.Selected(ctx, in.UserID); err != nil {
+			return Order{}, err
+		}
+		if len(lines) == 0 {
+			return Order{}, ErrEmptyOrder
+		}
+	}
+	address, err := s.addresses.Address(ctx, in.UserID, in.AddressID)
+	if err != nil {
+		return Order{}, err
+	}
+	o, err := s.price(ctx, in, lines)
+	if err != nil {
+		return Order{}, err
+	}
+	o.Address = address
+
+	refs := make([]LineRef, len(o.Lines))
+	for i, l := range o.Lines {
+		refs[i] = LineRef{SKUID: l.SKUID, ProductID: l.ProductID, Quantity: l.Quantity}
+	}
+	if err := s.stock.Reserve(ctx, o.OrderNo, refs, o.PayDeadline.Add(s.cfg.ReservationGrace)); err != nil {
+		return Order{}, err
+	}
+	ev, err := s.event(EventCreated, o, "")
+	if err != nil {
+		return Order{}, s.undoReserve(ctx, o, err)
+	}
+	t := Transition{To: PendingPayment, Actor: actorUser(in.UserID), Reason: "order placed", CreatedAt: o.CreatedAt}
+	if err := s.store.Create(ctx, o, t, in.IdempotencyKey, ev); err != nil {
+		return Order{}, s.undoReserve(ctx, o, err)
+	}
+	skuIDs := make([]ids.ID, len(o.Lines))
+	for i, l := range o.Lines {
+		skuIDs[i] = l.SKUID
+	}
+	// Ordered lines leave the cart. The order stands either way, so a failure is only logged.
+	if err := s.cart.Remove(ctx, in.UserID, skuIDs); err != nil {
+		s.log.WarnContext(ctx, "remove ordered lines from cart", slog.String("order_no", o.OrderNo), slog.String("error", err.Error()))
+	}
+	return o, nil
+}
+
+// undoReserve frees the stock of an order that was not recorded. If that fails too, the
+// reservation's own expiry frees it; the original error is what the buyer sees.
+func (s *Service) undoReserve(ctx context.Context, o Order, cause error) error {
+	if err := s.stock.Release(context.WithoutCancel(ctx), o.OrderNo, "order not recorded"); err != nil {
+		s.log.ErrorContext(ctx, "release reservation of an unrecorded order; its expiry will free it",
+			slog.String("order_no", o.OrderNo), slog.String("error", err.Error()))
+	}
+	return cause
+}
+
+// price builds the order from live catalog prices: every SKU must exist and be on sale.
+func (s *Service) price(ctx context.Context, in CreateInput, lines []LineRef) (Order, error) {
+	skuIDs := make([]ids.ID, len(lines))
+	for i, l := range lines {
+		skuIDs[i] = l.SKUID
+	}
+	items, err := s.catalog.Items(ctx, skuIDs)
+	if err != nil {
+		return Order{}, err
+	}
+	var unavailable []ids.ID
+	now := s.now().UTC()
+	id := s.ids.New()
+	o := Order{ID: id, OrderNo: OrderNo(now, id), UserID: in.UserID, Status: PendingPayment, Remark: in.Remark,
+		PayDeadline: now.Add(s.cfg.PayTimeout), CreatedAt: now, UpdatedAt: now}
+	for _, l := range lines {
+		it, ok := items[l.SKUID]
+		if !ok || !it.OnSale {
+			unavailable = append(unavailable, l.SKUID)
+			continue
+		}
+		total := it.Price * money.Fen(l.Quantity)
+		o.Lines = append(o.Lines, Line{SKUID: it.SKUID, ProductID: it.ProductID, Title: it.Title, Specs: it.Specs,
+			Image: it.Image, UnitPrice: it.Price, Quantity: l.Quantity, LineTotal: total})
+		o.ItemsTotal += total
+	}
+	if len(unavailable) > 0 {
+		return Order{}, ErrSKUUnavailable.With(map[string]any{"skus": unavailable})
+	}
+	o.ShippingFee = s.cfg.ShippingFee
+	if s.cfg.FreeShippingOver > 0 && o.ItemsTotal >= s.cfg.FreeShippingOver {
+		o.ShippingFee = 0
+	}
+	o.Payable = o.ItemsTotal + o.ShippingFee
+	return o, nil
+}
+
+// OrderNo is the human-readable order number, also the payment's out_trade_no: the UTC date
+// then the order id, all digits, unique because the id is.
+func OrderNo(at time.Time, id ids.ID) string {
+	return at.UTC().Format("20060102") + fmt.Sprintf("%019d", int64(id))
+}
+
+func actorUser(id ids.ID) string { return "user:" + id.String() }
+
+func (s *Service) event(typ string, o Order, reason string) (events.Event, error) {
+	refs := make([]LineRef, len(o.Lines))
+	for i, l := range o.Lines {
+		refs[i] = LineRef{SKUID: l.SKUID, ProductID: l.ProductID, Quantity: l.Quantity}
+	}
+	return events.New(s.ids.New(), typ, o.ID.String(), Changed{OrderID: o.ID, OrderNo: o.OrderNo, UserID: o.UserID,
+		Status: o.Status, Payable: o.Payable, Lines: refs, Reason: reason})
+}
+
+// eventFor names the event a transition to a status publishes.
+var eventFor = map[Status]string{
+	Paid: EventPaid, Cancelled: EventCancelled, Shipped: EventShipped, Completed: EventCompleted,
+}
+
+// transition moves the order to `to` if the state machine allows it, stamping times,
+// recording who and why, and publishing the matching event; apply makes further changes.
+func (s *Service) transition(ctx context.Context, id ids.ID, to Status, actor, reason string, check func(*Order) error, apply func(*Order, time.Time)) (Order, error) {
+	return s.store.Update(ctx, id, func(o *Order) (Transition, *events.Event, error) {
+		if check != nil {
+			if err := check(o); err != nil {
+				return Transition{}, nil, err
+			}
+		}
+		if !CanTransition(o.Status, to) {
+			return Transition{}, nil, ErrInvalidState.Withf("the order is %s; it cannot become %s", o.Status, to)
+		}
+		now := s.now().UTC()
+		from := o.Status
+		o.Status, o.UpdatedAt = to, now
+		switch to {
+		case Paid:
+			o.PaidAt = &now
+		case Cancelled:
+			o.CancelledAt = &now
+		case Shipped:
+			o.ShippedAt = &now
+			at := now.Add(s.cfg.AutoComplete)
+			o.AutoCompleteAt = &at
+		case Completed:
+			o.CompletedAt = &now
+		}
+		if apply != nil {
+			apply(o, now)
+		}
+		var ev *events.Event
+		if typ, ok := eventFor[to]; ok {
+			e, err := s.event(typ, *o, reason)
+			if err != nil {
+				return Transition{}, nil, err
+			}
+			ev = &e
+		}
+		return Transition{From: from, To: to, Actor: actor, Reason: reason, CreatedAt: now}, ev, nil
+	})
+}
+
+func owner(userID ids.ID) func(*Order) error {
+	return func(o *Order) error {
+		if o.UserID != userID {
+			return ErrOrderNotFound
+		}
+		return nil
+	}
+}
+
+// Cancel cancels a buyer's unpaid order; inventory frees its stock on order.cancelled.
+func (s *Service) Cancel(ctx context.Context, userID, id ids.ID) (Order, error) {
+	return s.transition(ctx, id, Cancelled, actorUser(userID), "cancelled by the buyer", owner(userID), nil)
+}
+
+// ConfirmReceipt completes a buyer's shipped order.
+func (s *Service) ConfirmReceipt(ctx context.Context, userID, id ids.ID) (Order, error) {
+	return s.transition(ctx, id, Completed, actorUser(userID), "receipt confirmed by the buyer", owner(userID), nil)
+}
+
+// MarkPaid records a verified payment; inventory turns the reservation into a sale on
+// order.paid. A cancelled order answers ErrInvalidState: the caller refunds.
+func (s *Service) MarkPaid(ctx context.Context, orderNo, actor, reason string) (Order, error) {
+	o, err := s.store.OrderByNo(ctx, orderNo)
+	if err != nil {
+		return Order{}, err
+	}
+	return s.transition(ctx, o.ID, Paid, actor, reason, nil, nil)
+}
+
+// Ship hands a paid order to a carrier.
+func (s *Service) Ship(ctx context.Context, staff string, id ids.ID, carrier, trackingNo string) (Order, error) {
+	var f errs.Fields
+	if strings.TrimSpace(carrier) == "" || utf8.RuneCountInString(carrier) > 32 {
+		f.Add("carrier", "is required, at most 32 characters")
+	}
+	if strings.TrimSpace(trackingNo) == "" || len(trackingNo) > 64 {
+		f.Add("tracking_no", "is required, at most 64 characters")
+	}
+	if err := f.Err(); err != nil {
+		return Order{}, err
+	}
+	return s.transition(ctx, id, Shipped, staff, "shipped with "+carrier, nil, func(o *Order, _ time.Time) {
+		o.Carrier, o.TrackingNo = carrier, trackingNo
+	})
+}
+
+// Note sets the staff note on an order; it changes no status.
+func (s *Service) Note(ctx context.Context, id ids.ID, note string) (Order, error) {
+	if utf8.RuneCountInString(note) > 500 || !utf8.ValidString(note) {
+		var f errs.Fields
+		f.Add("note", "must be at most 500 characters")
+		return Order{}, f.Err()
+	}
+	return s.store.Update(ctx, id, func(o *Order) (Transition, *events.Event, error) {
+		o.StaffNote, o.UpdatedAt = note, s.now().UTC()
+		return Transition{}, nil, nil
+	})
+}
+
+// Order returns a buyer's order; anyone else's is not found.
+func (s *Service) Order(ctx context.Context, userID, id ids.ID) (Order, error) {
+	return s.store.Order(ctx, id, userID)
+}
+
+// StaffOrder returns any order with its full history.
+func (s *Service) StaffOrder(ctx context.Context, id ids.ID) (Order, []Transition, error) {
+	o, err := s.store.Order(ctx, id, 0)
+	if err != nil {
+		return Order{}, nil, err
+	}
+	h, err := s.store.History(ctx, id)
+	return o, h, err
+}
+
+// Orders lists orders matching f, newest first.
+func (s *Service) Orders(ctx context.Context, f ListFilter) ([]Order, int, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		var fe errs.Fields
+		fe.Add("status", "must be one of "+joinStatuses())
+		return nil, 0, fe.Err()
+	}
+	return s.store.Orders(ctx, f)
+}
+
+func joinStatuses() string {
+	names := make([]string, len(Statuses))
+	for i, st := range Statuses {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
+}
+
+// errNotDue marks an order a scheduler pass found already handled (by the buyer, a payment
+// or another instance) or not yet due; it is skipped, not an error.
+var errNotDue = errors.New("order no longer due")
+
+// CancelOverdue cancels unpaid orders past their payment deadline and reports how many.
+// Several instances may run it at once: the status check under the row lock lets exactly
+// one of them cancel each order.
+func (s *Service) CancelOverdue(ctx context.Context) (int, error) {
+	return s.sweep(ctx, PendingPayment, Cancelled, "payment timeout", func(o *Order, now time.Time) bool {
+		return now.After(o.PayDeadline)
+	})
+}
+
+// CompleteDue completes shipped orders whose auto-complete time has passed.
+func (s *Service) CompleteDue(ctx context.Context) (int, error) {
+	return s.sweep(ctx, Shipped, Completed, "completed automatically after delivery time", func(o *Order, now time.Time) bool {
+		return o.AutoCompleteAt != nil && now.After(*o.AutoCompleteAt)
+	})
+}
+
+func (s *Service) sweep(ctx context.Context, from, to Status, reason string, due func(*Order, time.Time) bool) (int, error) {
+	done := 0
+	for {
+		idList, err := s.store.Due(ctx, from, s.now().UTC(), 100)
+		if err != nil || len(idList) == 0 {
+			return done, err
+		}
+		progressed := false
+		for _, id := range idList {
+			_, err := s.transition(ctx, id, to, "system", reason, func(o *Order) error {
+				if o.Status != from || !due(o, s.now().UTC()) {
+					return errNotDue
+				}
+				return nil
+			}, nil)
+			switch {
+			case err == nil:
+				done++
+				progressed = true
+			case errors.Is(err, errNotDue), errors.Is(err, ErrInvalidState):
+			default:
+				return done, err
+			}
+		}
+		if !progressed {
+			return done, nil
+		}
+	}
+}
+
+// RunScheduler cancels overdue orders and completes delivered ones every interval until ctx
+// ends. The schedule is the orders table itself, so a restart loses nothing.
+func (s *Service) RunScheduler(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for _, run := range []func(context.Context) (int, error){s.CancelOverdue, s.CompleteDue} {
+			if n, err := run(ctx); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "order schedule", slog.String("error", err.Error()))
+			} else if n > 0 {
+				s.log.InfoContext(ctx, "order schedule", slog.Int("orders", n))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
