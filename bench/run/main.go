@@ -37,6 +37,9 @@ type options struct {
 	readyTimeout time.Duration
 	products     int
 	minimartBin  string
+	mysqlURL     string // orders group: MariaDB server ("" = not given)
+	mysqlFrom    string // where mysqlURL came from: the flag or the environment variable
+	flashStock   int
 }
 
 func main() {
@@ -67,11 +70,20 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", 2*time.Minute, "how long a server may take until GET /readyz is 200")
 	fs.IntVar(&o.products, "products", 10000, "catalog group: products loaded by `minimart demo load`")
 	fs.StringVar(&o.minimartBin, "minimart-bin", "", "benchmark this minimart binary (a release build, say) instead of building ./cmd/minimart")
+	fs.StringVar(&o.mysqlURL, "mysql-url", "", "orders group: MariaDB/MySQL server, mysql://user:pass@host:3306/db, on which a fresh database is created and dropped per run (default $"+mysqlURLEnv+"; neither: MariaDB rows skipped)")
+	fs.IntVar(&o.flashStock, "flash-stock", 2000, "orders group: stock of the flash-sale SKU")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	o.mysqlFrom = "--mysql-url"
+	if o.mysqlURL == "" {
+		o.mysqlURL, o.mysqlFrom = os.Getenv(mysqlURLEnv), mysqlURLEnv
+	}
+	if o.mysqlURL != "" && !strings.HasPrefix(o.mysqlURL, "mysql://") {
+		return o, fmt.Errorf("%s: want mysql://user:pass@host:3306/db", o.mysqlFrom)
 	}
 	for _, name := range strings.Split(*scenarios, ",") {
 		name = strings.TrimSpace(name)
@@ -100,6 +112,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("--concurrency must be > 0")
 	case o.products <= 0:
 		return o, errors.New("--products must be > 0")
+	case o.flashStock <= 0:
+		return o, errors.New("--flash-stock must be > 0")
 	}
 	return o, nil
 }
@@ -250,16 +264,17 @@ func moduleRoot(ctx context.Context) (string, error) {
 }
 
 // startMinimart starts `minimart serve` on a free loopback port with dataDir as its data
-// directory and waits until it is ready. It is stopped when the group ends.
-func (b *bench) startMinimart(ctx context.Context, name, dataDir string) (*proc, error) {
+// directory (and extra KEY=value settings) and waits until it is ready. It is stopped when
+// the group ends.
+func (b *bench) startMinimart(ctx context.Context, name, dataDir string, extra ...string) (*proc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	p, err := startProc(name, b.minimart, b.tmp, addr, []string{"serve"}, b.minimartEnv(
-		"MINIMART_ADDR="+addr,
-		"MINIMART_DATA_DIR="+dataDir,
-	))
+	p, err := startProc(name, b.minimart, b.tmp, addr, []string{"serve"}, b.minimartEnv(append([]string{
+		"MINIMART_ADDR=" + addr,
+		"MINIMART_DATA_DIR=" + dataDir,
+	}, extra...)...))
 	if err != nil {
 		return nil, err
 	}

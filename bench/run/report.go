@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -24,6 +25,8 @@ type groupResult struct {
 	rows    []row
 	notes   []string
 	skipped string // setup could not be done: no table
+	// failedChecks counts checks of the results (see fail) that did not pass
+	failedChecks int
 	err     error  // failed part-way: the rows so far are shown
 	// interrupted: the run was stopped (Ctrl-C) during this group
 	interrupted bool
@@ -34,9 +37,16 @@ func (g *groupResult) note(format string, args ...any) {
 	g.notes = append(g.notes, fmt.Sprintf(format, args...))
 }
 
+// fail adds a note on a check of the results that did not pass (an oversold flash sale,
+// say); the group then counts as failed.
+func (g *groupResult) fail(format string, args ...any) {
+	g.failedChecks++
+	g.note(format, args...)
+}
+
 // ok is false when anything in the group did not run as intended.
 func (g *groupResult) ok() bool {
-	if g.skipped != "" || g.err != nil {
+	if g.skipped != "" || g.err != nil || g.failedChecks > 0 {
 		return false
 	}
 	for _, r := range g.rows {
@@ -101,7 +111,7 @@ func (r *report) markdown(interrupted bool) string {
 	p("- %s; %s%s.", r.goVer, r.cpu, commit)
 	p("- %d concurrent keep-alive connections, one request in flight each; %s warm-up, then %s measured per row. The load generator, the bare server and minimart share this machine over loopback.",
 		r.opts.concurrency, r.opts.warmup, r.opts.duration)
-	p("- Ratio to baseline: the row's req/s divided by the bare handler's (a bare `net/http` handler answering a fixed 1.5 KB product JSON, `bench/bare`) measured in the row just above it. Latencies are exact percentiles over every request in the window.")
+	p("- Ratio to baseline: the row's req/s divided by that of the baseline row just above it, measured seconds earlier: for reads a bare `net/http` handler answering a fixed 1.5 KB product JSON (`bench/bare`); for orders the database's own raw write rate (see that section). Latencies are exact percentiles over every request in the window.")
 	for _, g := range r.groups {
 		p("")
 		p("### %s", g.name)
@@ -158,9 +168,31 @@ func (r *report) markdown(interrupted bool) string {
 func commandLine(args []string) string {
 	parts := []string{"go", "run", "./bench/run"}
 	for _, a := range args {
-		parts = append(parts, shellQuote(a))
+		parts = append(parts, shellQuote(redactURL(a)))
 	}
 	return strings.Join(parts, " ")
+}
+
+// redactURL hides the password of a URL argument ("mysql://u:pass@h/db" or
+// "--mysql-url=mysql://u:pass@h/db"), which must not end up in a committed report.
+func redactURL(arg string) string {
+	prefix, v := "", arg
+	if strings.HasPrefix(arg, "-") {
+		if k, val, ok := strings.Cut(arg, "="); ok {
+			prefix, v = k+"=", val
+		}
+	}
+	if !strings.Contains(v, "://") {
+		return arg
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.User == nil {
+		return arg
+	}
+	if _, has := u.User.Password(); !has {
+		return arg
+	}
+	return prefix + u.Redacted()
 }
 
 func shellQuote(s string) string {
