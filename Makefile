@@ -10,6 +10,8 @@ test: fmt vet
 		if [ -z "$$(printenv $$v)" ]; then echo "NOTE: $$v is not set: those service suites are SKIPPED (see README, 'Tests')"; fi; \
 	done
 	go test -race -count=1 -timeout 15m ./...
+	@# Fault tests stop the shared RabbitMQ, so they run alone, after everything else.
+	go test -race -count=1 -timeout 5m -tags faults -run Fault ./test/e2e/
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -17,6 +19,7 @@ fmt:
 
 vet:
 	go vet ./...
+	go vet -tags faults ./test/e2e/
 
 build:
 	go build -o minimart ./cmd/minimart

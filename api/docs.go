@@ -207,7 +207,11 @@ func RenderDocs(doc *openapi3.T) ([]byte, error) {
 			return nil, err
 		}
 		for _, c := range codes {
-			page.Codes = append(page.Codes, codeView{Code: c.Code, Status: strconv.Itoa(c.Status), Meaning: c.Meaning})
+			statuses := make([]string, len(c.Statuses))
+			for i, n := range c.Statuses {
+				statuses[i] = strconv.Itoa(n)
+			}
+			page.Codes = append(page.Codes, codeView{Code: c.Code, Status: strings.Join(statuses, ", "), Meaning: c.Meaning})
 		}
 	}
 
@@ -388,9 +392,12 @@ func sortedKeys[V any](m map[string]V) []string {
 // ErrorCode is one row of the document's table of stable error codes
 // (components.x-error-codes).
 type ErrorCode struct {
-	Code    string
-	Status  int
-	Meaning string
+	Code string
+	// Statuses are the HTTP statuses the code is answered with: one, written `status: 404`.
+	// A code the server answers with several statuses (an inconsistency the document records
+	// rather than hides) is written `status: [404, 409]`, and its meaning says which is when.
+	Statuses []int
+	Meaning  string
 }
 
 // ErrorCodes reads the table of every stable error code from doc.
@@ -413,14 +420,32 @@ func ErrorCodes(doc *openapi3.T) ([]ErrorCode, error) {
 			return nil, fmt.Errorf("components.x-error-codes[%d] must be an object", i)
 		}
 		code, _ := m["code"].(string)
-		status, _ := m["status"].(float64)
 		meaning, _ := m["meaning"].(string)
-		if code == "" || status < 400 || status > 599 || meaning == "" {
-			return nil, fmt.Errorf("components.x-error-codes[%d] needs code, status (4xx/5xx) and meaning", i)
+		statuses, ok := rowStatuses(m["status"])
+		if code == "" || !ok || meaning == "" {
+			return nil, fmt.Errorf("components.x-error-codes[%d] needs code, status (4xx/5xx, or a list of them) and meaning", i)
 		}
-		out = append(out, ErrorCode{Code: code, Status: int(status), Meaning: meaning})
+		out = append(out, ErrorCode{Code: code, Statuses: statuses, Meaning: meaning})
 	}
 	return out, nil
+}
+
+// rowStatuses reads the status of an error-code row: one 4xx/5xx status, or a list of
+// different ones.
+func rowStatuses(raw any) ([]int, bool) {
+	list, isList := raw.([]any)
+	if !isList {
+		list = []any{raw}
+	}
+	out := make([]int, 0, len(list))
+	for _, v := range list {
+		n, ok := v.(float64)
+		if !ok || n != float64(int(n)) || n < 400 || n > 599 || slices.Contains(out, int(n)) {
+			return nil, false
+		}
+		out = append(out, int(n))
+	}
+	return out, len(out) > 0
 }
 
 // OperationErrorCodes reads an operation's x-error-codes: for each error status, the codes

@@ -25,11 +25,11 @@ type groupResult struct {
 	rows    []row
 	notes   []string
 	skipped string // setup could not be done: no table
-	// failedChecks counts checks of the results (see fail) that did not pass
-	failedChecks int
 	err     error  // failed part-way: the rows so far are shown
 	// interrupted: the run was stopped (Ctrl-C) during this group
 	interrupted bool
+	// failedChecks counts checks of the results (see fail) that did not pass
+	failedChecks int
 }
 
 func (g *groupResult) skip(format string, args ...any) { g.skipped = fmt.Sprintf(format, args...) }

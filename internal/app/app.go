@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -108,8 +109,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		a.closers = append(a.closers, func() error { m.Close(); return nil })
 	}
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	eventMetrics := events.NewMetrics(reg)
 	if cfg.AMQPURL != "" {
-		b, err := events.NewAMQP(cfg.AMQPURL, events.AMQPOptions{}, log)
+		b, err := events.NewAMQP(cfg.AMQPURL, events.AMQPOptions{Exchange: cfg.AMQPPrefix + ".events",
+			QueuePrefix: cfg.AMQPPrefix + ".", Metrics: eventMetrics}, log)
 		if err != nil {
 			return nil, fmt.Errorf("rabbitmq: %s", redact(err, cfg.AMQPURL))
 		}
@@ -132,7 +137,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	outbox := events.NewOutbox()
-	a.relay = events.NewRelay(a.DB, outbox, a.bus, log, events.RelayOptions{})
+	a.relay = events.NewRelay(a.DB, outbox, a.bus, log, events.RelayOptions{Metrics: eventMetrics})
 
 	var exchanger user.CodeExchanger
 	if cfg.WeChatAppID != "" {
@@ -172,8 +177,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err != nil {
 		return nil, &config.Error{Var: "MINIMART_TRUSTED_PROXIES", Problem: err.Error()}
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "minimart_outbox_pending", Help: "Events committed but not yet published (-1: the count failed).",
 	}, func() float64 {
@@ -196,6 +199,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	userhttp.Routes(rt, a.Users, tokens, ips)
 	cataloghttp.Routes(rt, a.Catalog, views, images, cfg.MaxUploadBytes, tokens)
 	inventoryhttp.Routes(rt, a.Inventory, tokens)
+	rt.Handle("GET /api/v1/admin/events/dead-letters", tokens.Staff(auth.RoleAdmin)(web.HandlerFunc(a.deadLetters)))
 	carthttp.Routes(rt, a.Cart, tokens)
 	orderhttp.Routes(rt, a.Orders, tokens)
 	rt.Handle("GET /media/{name}", images.Handler())
@@ -266,6 +270,40 @@ func (a *App) readinessChecks() []web.Check {
 		{Name: "cache", Ping: a.cache.Ping},
 		{Name: "broker", Ping: a.bus.Ping},
 	}
+}
+
+// deadLetters lists the events an in-process consumer gave up on, newest first. (With
+// RabbitMQ they sit in each consumer's <queue>.dlq instead.)
+func (a *App) deadLetters(w http.ResponseWriter, r *http.Request) error {
+	list, err := a.relay.DeadLetters(r.Context(), 100)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		EventID   ids.ID          `json:"event_id"`
+		Consumer  string          `json:"consumer"`
+		Type      string          `json:"type"`
+		Error     string          `json:"error"`
+		Attempts  int             `json:"attempts"`
+		Event     json.RawMessage `json:"event"`
+		CreatedAt time.Time       `json:"created_at"`
+	}
+	out := make([]item, len(list))
+	for i, d := range list {
+		event := json.RawMessage(d.Payload)
+		if !json.Valid(event) {
+			// Dead-lettered because it could not be decoded: show it as text.
+			if event, err = json.Marshal(string(d.Payload)); err != nil {
+				return err
+			}
+		}
+		out[i] = item{EventID: d.EventID, Consumer: d.Consumer, Type: d.Type, Error: d.Error, Attempts: d.Attempts,
+			Event: event, CreatedAt: d.CreatedAt.UTC()}
+	}
+	web.WriteJSON(w, http.StatusOK, struct {
+		Items []item `json:"items"`
+	}{out})
+	return nil
 }
 
 // Handler is the whole HTTP API with its middleware.

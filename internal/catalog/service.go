@@ -646,3 +646,18 @@ func (s *Service) ProductOfSKU(ctx context.Context, skuID ids.ID) (ids.ID, error
 	}
 	return refs[0].ProductID, nil
 }
+
+// SKUByCode returns the id of the live SKU with this code (matched exactly); with
+// LiveSKUsOfProduct it lets inventory find the SKU an external stock update names.
+func (s *Service) SKUByCode(ctx context.Context, code string) (ids.ID, error) {
+	if code == "" {
+		return 0, ErrSKUNotFound
+	}
+	return s.store.SKUByCode(ctx, code)
+}
+
+// LiveSKUsOfProduct returns the ids of a live product's live SKUs in ascending order, or
+// ErrProductNotFound.
+func (s *Service) LiveSKUsOfProduct(ctx context.Context, productID ids.ID) ([]ids.ID, error) {
+	return s.store.LiveSKUsOfProduct(ctx, productID)
+}

@@ -59,6 +59,12 @@ type Storer interface {
 	ProductsByIDs(ctx context.Context, productIDs []ids.ID) ([]Product, error)
 	// SKURefs returns the SKUs among ids, deleted ones included.
 	SKURefs(ctx context.Context, skuIDs []ids.ID) ([]SKURef, error)
+	// SKUByCode returns the id of the live SKU (of a live product) whose code is exactly
+	// code, or ErrSKUNotFound.
+	SKUByCode(ctx context.Context, code string) (ids.ID, error)
+	// LiveSKUsOfProduct returns the ids of a live product's live SKUs in ascending order,
+	// empty when it has none, or ErrProductNotFound when the product is missing or deleted.
+	LiveSKUsOfProduct(ctx context.Context, productID ids.ID) ([]ids.ID, error)
 	// OnShelfAfter pages through on-shelf products in id order, for rebuilding the index.
 	OnShelfAfter(ctx context.Context, after ids.ID, limit int) ([]Product, error)
 }

@@ -403,6 +403,11 @@ func (v *Views) HandleEvent(ctx context.Context, e events.Event) error {
 		if err := v.cache.Delete(ctx, productKey(p.ProductID)); err != nil {
 			return err
 		}
+		// Search pages carry titles and prices too; the indexer drops them again once the
+		// index itself has changed.
+		if err := v.SearchChanged(ctx); err != nil {
+			return err
+		}
 		return v.bumpLists(ctx)
 	case EventCategoryChanged:
 		if err := v.cache.Delete(ctx, treeKey); err != nil {

@@ -46,4 +46,10 @@ const MaxStock = 100_000_000
 var (
 	ErrSKUNotFound       = errs.New(errs.NotFound, "sku_not_found", "no such SKU")
 	ErrInsufficientStock = errs.New(errs.Conflict, "insufficient_stock", "the adjustment would take available stock below zero")
+	// ErrProductNotFound has the catalog's code, so the catalog's own error matches it.
+	ErrProductNotFound = errs.New(errs.NotFound, "product_not_found", "no such product")
+	// ErrProductHasSeveralSKUs refuses an update that names a product whose stock is kept
+	// per SKU in several SKUs: the update must say which one.
+	ErrProductHasSeveralSKUs = errs.New(errs.Unprocessable, "product_has_several_skus",
+		"the product has several SKUs; name the one to update with sku_id or sku_code")
 )

@@ -6,9 +6,18 @@ import (
 	"github.com/minimart/minimart/internal/platform/ids"
 )
 
-// Catalog tells inventory which product a SKU belongs to, and that it exists; the catalog
-// module satisfies it in process, an HTTP client when catalog runs as its own service.
+// Catalog tells inventory which product a SKU belongs to, and that it exists, and finds
+// the SKU an external stock update means; the catalog module satisfies it in process, an
+// HTTP client when catalog runs as its own service. Errors match the sentinels of this
+// package by code (errs.Error.Is), so a catalog error crosses the port unchanged.
 type Catalog interface {
 	// ProductOfSKU returns the product id of a live SKU, or ErrSKUNotFound.
 	ProductOfSKU(ctx context.Context, skuID ids.ID) (ids.ID, error)
+	// SKUByCode returns the id of the live SKU with this code (codes are matched exactly),
+	// or ErrSKUNotFound.
+	SKUByCode(ctx context.Context, code string) (ids.ID, error)
+	// LiveSKUsOfProduct returns the ids of a live product's live SKUs in ascending order
+	// (empty when it has none), or ErrProductNotFound when the product does not exist or
+	// was deleted.
+	LiveSKUsOfProduct(ctx context.Context, productID ids.ID) ([]ids.ID, error)
 }

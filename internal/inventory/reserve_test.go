@@ -38,6 +38,27 @@ func (c *catalog) ProductOfSKU(_ context.Context, sku ids.ID) (ids.ID, error) {
 	return 0, inventory.ErrSKUNotFound
 }
 
+// SKUByCode knows no codes: reservations name SKUs by id.
+func (c *catalog) SKUByCode(context.Context, string) (ids.ID, error) {
+	return 0, inventory.ErrSKUNotFound
+}
+
+func (c *catalog) LiveSKUsOfProduct(_ context.Context, product ids.ID) ([]ids.ID, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []ids.ID
+	for sku, p := range c.products {
+		if p == product {
+			out = append(out, sku)
+		}
+	}
+	if len(out) == 0 {
+		return nil, inventory.ErrProductNotFound
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // logBuffer collects JSON log lines from concurrent writers.
 type logBuffer struct {
 	mu sync.Mutex

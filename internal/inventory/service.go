@@ -71,12 +71,17 @@ func (s *Service) apply(ctx context.Context, c Change) (Level, error) {
 		return Level{}, err
 	}
 	c.ProductID = productID
-	return s.store.Apply(ctx, c, s.ids.New(), func(before, after Level) (events.Event, error) {
+	return s.store.Apply(ctx, c, s.ids.New(), s.changeEvent(c))
+}
+
+// changeEvent builds the inventory.stock.changed event of c from the levels around it.
+func (s *Service) changeEvent(c Change) func(before, after Level) (events.Event, error) {
+	return func(before, after Level) (events.Event, error) {
 		return events.New(s.ids.New(), EventStockChanged, c.SKUID.String(), StockChanged{
-			SKUID: c.SKUID, ProductID: productID, Available: after.Available, Reserved: after.Reserved, Sold: after.Sold,
+			SKUID: c.SKUID, ProductID: c.ProductID, Available: after.Available, Reserved: after.Reserved, Sold: after.Sold,
 			DeltaAvailable: after.Available - before.Available, Reason: c.Reason, Source: c.Source,
 		})
-	})
+	}
 }
 
 // Available returns the available stock of each SKU that has a stock row.

@@ -27,6 +27,17 @@ type Storer interface {
 	// Apply performs the change, writes its ledger row and the event built by event from the
 	// resulting level, all in one transaction. A SKU without a stock row starts at zero.
 	Apply(ctx context.Context, c Change, entryID ids.ID, event func(before, after Level) (events.Event, error)) (Level, error)
+	// ApplySync is Apply for an update from an outside stock system, with a staleness
+	// check in the same transaction. Per SKU the store keeps the newest version and
+	// updatedAt applied so far. An update whose version is at most the kept version, or
+	// whose updatedAt is not after the kept updatedAt, is stale: nothing changes and the
+	// result is (false, the current level, nil). Otherwise the change, its ledger row, its
+	// event and the new marks (a nil version or updatedAt keeps the kept one) are written
+	// together and the result is (true, the level after, nil). An update with neither
+	// version nor updatedAt is never stale. On error nothing is written, marks included.
+	// updatedAt is compared and kept to the microsecond.
+	ApplySync(ctx context.Context, c Change, version *int64, updatedAt *time.Time, entryID ids.ID,
+		event func(before, after Level) (events.Event, error)) (applied bool, level Level, err error)
 	// Levels returns the stock rows that exist among skuIDs.
 	Levels(ctx context.Context, skuIDs []ids.ID) ([]Level, error)
 	// Ledger lists a SKU's changes, newest first, with Seq below beforeSeq (0: from the newest).

@@ -32,9 +32,10 @@ type Order struct {
 	AutoCompleteAt *time.Time `json:"auto_complete_at,omitempty"`
 	Carrier        string     `json:"carrier,omitempty"`
 	TrackingNo     string     `json:"tracking_no,omitempty"`
-	StaffNote      string     `json:"staff_note,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	// StaffNote is for staff only; buyer answers leave it out.
+	StaffNote string    `json:"staff_note,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Line is one ordered SKU with its price and names as they were when the order was placed.
@@ -81,9 +82,9 @@ var (
 	ErrOrderNotFound       = errs.New(errs.NotFound, "order_not_found", "no such order")
 	ErrInvalidState        = errs.New(errs.Conflict, "invalid_order_state", "the order is not in a state that allows this")
 	ErrOutOfStock          = errs.New(errs.Conflict, "out_of_stock", "not enough stock for some items; details.skus lists them")
-	ErrSKUUnavailable      = errs.New(errs.NotFound, "sku_unavailable", "some items do not exist or are off shelf; details.skus lists them")
+	ErrSKUUnavailable      = errs.New(errs.Conflict, "sku_unavailable", "some items do not exist or are off shelf; details.skus lists them")
 	ErrAddressNotFound     = errs.New(errs.NotFound, "address_not_found", "no such address")
-	ErrIdempotencyRequired = errs.New(errs.Invalid, "idempotency_key_required", "send an Idempotency-Key header (1–64 characters) so a retried request cannot create a second order")
+	ErrIdempotencyRequired = errs.New(errs.Invalid, "idempotency_key_required", "send an Idempotency-Key header (1–64 bytes) so a retried request cannot create a second order")
 	ErrIdempotencyMismatch = errs.New(errs.Unprocessable, "idempotency_key_reused", "this Idempotency-Key was used with a different request body")
 	ErrRequestInProgress   = errs.New(errs.Conflict, "request_in_progress", "a request with this Idempotency-Key is still being processed; retry shortly")
 	ErrEmptyOrder          = errs.New(errs.Invalid, "empty_order", "the order has no items (none given, or no selected cart lines)")

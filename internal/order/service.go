@@ -62,8 +62,12 @@ type CreateInput struct {
 	RequestHash    string
 }
 
-// claimWait bounds how long a request waits for another one with the same Idempotency-Key.
-const claimWait = 10 * time.Second
+// claimWait bounds how long a request waits for another one with the same Idempotency-Key;
+// a claim older than claimAbandoned belongs to a request whose process died and is taken over.
+const (
+	claimWait      = 10 * time.Second
+	claimAbandoned = 2 * time.Minute
+)
 
 // Create places an order: it holds stock for every line (all or none), then records the
 // order with price and address snapshots. replayed is true when the Idempotency-Key had
@@ -139,6 +143,11 @@ func (s *Service) claim(ctx context.Context, in CreateInput) (Order, error) {
 			return Order{}, err
 		case claimed:
 			return Order{}, nil
+		case existing.OrderID == 0 && s.now().Sub(existing.CreatedAt) > claimAbandoned:
+			if err := s.store.DropKey(ctx, in.UserID, in.IdempotencyKey); err != nil {
+				return Order{}, err
+			}
+			continue
 		case existing.RequestHash != in.RequestHash:
 			return Order{}, ErrIdempotencyMismatch
 		case existing.OrderID != 0:
@@ -163,6 +172,11 @@ func (s *Service) create(ctx context.Context, in CreateInput) (Order, error) {
 		}
 		if len(lines) == 0 {
 			return Order{}, ErrEmptyOrder
+		}
+		if len(lines) > MaxLines {
+			var f errs.Fields
+			f.Add("from_cart", fmt.Sprintf("%d cart lines are selected; an order takes at most %d", len(lines), MaxLines))
+			return Order{}, f.Err()
 		}
 	}
 	address, err := s.addresses.Address(ctx, in.UserID, in.AddressID)

@@ -201,6 +201,8 @@ func TestProductionShape(t *testing.T) {
 		"MINIMART_DB_URL=" + dbURL,
 		"MINIMART_REDIS_URL=" + redisURL,
 		"MINIMART_AMQP_URL=" + amqpURL,
+		"MINIMART_AMQP_PREFIX=mmtest-" + secret[:8],
+		"MINIMART_CACHE_PREFIX=mmtest-" + secret[:8] + ":",
 		"MINIMART_JWT_SECRET=" + secret,
 	}
 	allOK := func(r readiness) bool {

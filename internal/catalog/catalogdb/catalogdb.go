@@ -502,3 +502,49 @@ func (s *Store) SKURefs(ctx context.Context, skuIDs []ids.ID) ([]catalog.SKURef,
 	}
 	return out, rows.Err()
 }
+
+// SKUByCode returns the id of the live SKU of a live product with exactly this code
+// (binary collation on MySQL, as on SQLite).
+func (s *Store) SKUByCode(ctx context.Context, code string) (ids.ID, error) {
+	var id ids.ID
+	err := s.db.Read().QueryRowContext(ctx, `SELECT k.id FROM skus k JOIN products p ON p.id = k.product_id
+		WHERE k.code = ? AND k.deleted_at IS NULL AND p.deleted_at IS NULL`, code).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, catalog.ErrSKUNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("select sku by code: %w", err)
+	}
+	return id, nil
+}
+
+// LiveSKUsOfProduct returns a live product's live SKU ids in ascending order. One query:
+// no row means no live product; a row without a SKU id, a product without live SKUs.
+func (s *Store) LiveSKUsOfProduct(ctx context.Context, productID ids.ID) ([]ids.ID, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT k.id FROM products p
+		LEFT JOIN skus k ON k.product_id = p.id AND k.deleted_at IS NULL
+		WHERE p.id = ? AND p.deleted_at IS NULL ORDER BY k.id`, productID)
+	if err != nil {
+		return nil, fmt.Errorf("select live skus: %w", err)
+	}
+	defer rows.Close()
+	found := false
+	out := []ids.ID{}
+	for rows.Next() {
+		found = true
+		var id sql.NullInt64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if id.Valid {
+			out = append(out, ids.ID(id.Int64))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, catalog.ErrProductNotFound
+	}
+	return out, nil
+}

@@ -47,43 +47,58 @@ func (s *Store) Apply(ctx context.Context, c inventory.Change, entryID ids.ID,
 	event func(before, after inventory.Level) (events.Event, error)) (inventory.Level, error) {
 	var after row
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		if _, err := tx.ExecContext(ctx, ensureRowSQL(tx.Dialect), c.SKUID, c.ProductID, time.Now().UTC()); err != nil {
-			return fmt.Errorf("ensure stock row: %w", err)
-		}
-		before, err := level(ctx, tx, c.SKUID, forUpdate(tx))
+		before, err := lockStock(ctx, tx, c.SKUID, c.ProductID)
 		if err != nil {
 			return err
 		}
-		now := time.Now().UTC()
-		var res sql.Result
-		if c.Set != nil {
-			res, err = tx.ExecContext(ctx, "UPDATE stock SET available = ?, seq = seq + 1, updated_at = ? WHERE sku_id = ?", *c.Set, now, c.SKUID)
-		} else {
-			res, err = tx.ExecContext(ctx, "UPDATE stock SET available = available + ?, seq = seq + 1, updated_at = ? WHERE sku_id = ? AND available + ? >= 0",
-				c.Delta, now, c.SKUID, c.Delta)
-		}
-		if err != nil {
-			return fmt.Errorf("update stock: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return inventory.ErrInsufficientStock
-		}
-		after, err = level(ctx, tx, c.SKUID, "")
-		if err != nil {
-			return err
-		}
-		if err := insertLedger(ctx, tx, entryID, after.seq, c.Actor, c.Reason, c.Source, before.Level, after.Level, now); err != nil {
-			return err
-		}
-		e, err := event(before.Level, after.Level)
-		if err != nil {
-			return err
-		}
-		return s.outbox.Write(ctx, tx, e)
+		after, err = s.change(ctx, tx, c, before, entryID, event)
+		return err
 	})
 	return after.Level, err
+}
+
+// lockStock makes sure the SKU has a stock row (a new one starts at zero) and returns it,
+// locked until the transaction ends.
+func lockStock(ctx context.Context, tx *sqldb.Tx, skuID, productID ids.ID) (row, error) {
+	if _, err := tx.ExecContext(ctx, ensureRowSQL(tx.Dialect), skuID, productID, time.Now().UTC()); err != nil {
+		return row{}, fmt.Errorf("ensure stock row: %w", err)
+	}
+	return level(ctx, tx, skuID, forUpdate(tx))
+}
+
+// change performs c on the stock row locked as before, writes its ledger row and its
+// event, and returns the row after.
+func (s *Store) change(ctx context.Context, tx *sqldb.Tx, c inventory.Change, before row, entryID ids.ID,
+	event func(before, after inventory.Level) (events.Event, error)) (row, error) {
+	now := time.Now().UTC()
+	var res sql.Result
+	var err error
+	if c.Set != nil {
+		res, err = tx.ExecContext(ctx, "UPDATE stock SET available = ?, seq = seq + 1, updated_at = ? WHERE sku_id = ?", *c.Set, now, c.SKUID)
+	} else {
+		res, err = tx.ExecContext(ctx, "UPDATE stock SET available = available + ?, seq = seq + 1, updated_at = ? WHERE sku_id = ? AND available + ? >= 0",
+			c.Delta, now, c.SKUID, c.Delta)
+	}
+	if err != nil {
+		return row{}, fmt.Errorf("update stock: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return row{}, err
+	} else if n == 0 {
+		return row{}, inventory.ErrInsufficientStock
+	}
+	after, err := level(ctx, tx, c.SKUID, "")
+	if err != nil {
+		return row{}, err
+	}
+	if err := insertLedger(ctx, tx, entryID, after.seq, c.Actor, c.Reason, c.Source, before.Level, after.Level, now); err != nil {
+		return row{}, err
+	}
+	e, err := event(before.Level, after.Level)
+	if err != nil {
+		return row{}, err
+	}
+	return after, s.outbox.Write(ctx, tx, e)
 }
 
 // insertLedger records one change of a SKU's stock: its seq after the change, who, why,

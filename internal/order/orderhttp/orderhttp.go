@@ -87,7 +87,7 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	web.WriteJSON(w, http.StatusCreated, o)
+	web.WriteJSON(w, http.StatusCreated, forBuyer(o))
 	return nil
 }
 
@@ -133,12 +133,23 @@ func (h *handlers) listWith(w http.ResponseWriter, r *http.Request, f order.List
 	if err != nil {
 		return err
 	}
+	if f.UserID != 0 && principal(r).Audience == auth.AudienceBuyer {
+		for i := range list {
+			list[i] = forBuyer(list[i])
+		}
+	}
 	web.WriteJSON(w, http.StatusOK, listPage{Items: list, Page: offset/size + 1, PageSize: size, Total: total, PageSizeCapped: capped})
 	return nil
 }
 
 func (h *handlers) list(w http.ResponseWriter, r *http.Request) error {
 	return h.listWith(w, r, order.ListFilter{UserID: principal(r).ID, Status: order.Status(r.URL.Query().Get("status"))})
+}
+
+// forBuyer leaves out what only staff may read.
+func forBuyer(o order.Order) order.Order {
+	o.StaffNote = ""
+	return o
 }
 
 func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
@@ -150,7 +161,7 @@ func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, o)
+	web.WriteJSON(w, http.StatusOK, forBuyer(o))
 	return nil
 }
 
@@ -163,7 +174,7 @@ func (h *handlers) cancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, o)
+	web.WriteJSON(w, http.StatusOK, forBuyer(o))
 	return nil
 }
 
@@ -176,7 +187,7 @@ func (h *handlers) confirm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, o)
+	web.WriteJSON(w, http.StatusOK, forBuyer(o))
 	return nil
 }
 

@@ -11,6 +11,9 @@ import (
 
 	"github.com/minimart/minimart/internal/apptest"
 	"github.com/minimart/minimart/internal/inventory"
+	"github.com/minimart/minimart/internal/order"
+	"github.com/minimart/minimart/internal/order/orderdb"
+	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb/sqldbtest"
 	"github.com/minimart/minimart/internal/user"
@@ -289,6 +292,9 @@ func TestOrderLifecycle(t *testing.T) {
 	if strings.Join(steps, " ") != "pending_payment/user paid/payment shipped/staff completed/user" || detail["staff_note"] != "客户要求周末送达" {
 		t.Fatalf("history: %v, note %v", steps, detail["staff_note"])
 	}
+	if r := sh.s.Do("GET", "/api/v1/orders/"+second, token, nil); strings.Contains(string(r.Body), "staff_note") {
+		t.Fatalf("the staff note reached the buyer: %s", r.Body)
+	}
 	var page struct {
 		Total int
 		Items []map[string]any
@@ -328,8 +334,8 @@ func TestBadInput(t *testing.T) {
 		{"quantity zero", "a", map[string]any{"items": item(sh.skus[0], 0), "address_id": addr}, 400, "validation_failed"},
 		{"quantity negative", "b", map[string]any{"items": item(sh.skus[0], -1), "address_id": addr}, 400, "validation_failed"},
 		{"quantity over the limit", "c", map[string]any{"items": item(sh.skus[0], 100), "address_id": addr}, 400, "validation_failed"},
-		{"unknown SKU", "d", map[string]any{"items": item("123", 1), "address_id": addr}, 404, "sku_unavailable"},
-		{"off-shelf SKU", "e", map[string]any{"items": item(offSKU, 1), "address_id": addr}, 404, "sku_unavailable"},
+		{"unknown SKU", "d", map[string]any{"items": item("123", 1), "address_id": addr}, 409, "sku_unavailable"},
+		{"off-shelf SKU", "e", map[string]any{"items": item(offSKU, 1), "address_id": addr}, 409, "sku_unavailable"},
 		{"someone else's address", "f", map[string]any{"items": item(sh.skus[0], 1), "address_id": otherAddr}, 404, "address_not_found"},
 		{"no address", "g", map[string]any{"items": item(sh.skus[0], 1)}, 400, "validation_failed"},
 		{"empty order", "h", map[string]any{"items": []any{}, "address_id": addr}, 400, "empty_order"},
@@ -368,5 +374,23 @@ func TestBadInput(t *testing.T) {
 	}
 	if r := sh.s.Do("GET", "/api/v1/admin/orders", token, nil); r.Status != 403 {
 		t.Errorf("buyer on staff orders: %d", r.Status)
+	}
+}
+
+// A key claimed by a request whose process died (never completed, never dropped) does not
+// block the buyer for good: after a while another request takes it over.
+func TestAbandonedKeyIsTakenOver(t *testing.T) {
+	sh := newShop(t, nil, 5)
+	token, addr := sh.buyer("crashy")
+	var me struct{ ID string }
+	sh.s.Do("GET", "/api/v1/me", token, nil).Decode(t, &me)
+	uid, _ := ids.Parse(me.ID)
+	store := orderdb.New(sh.s.App.DB, events.NewOutbox())
+	if _, claimed, err := store.ClaimKey(context.Background(), order.Idempotency{UserID: uid, Key: "stuck",
+		RequestHash: "from-a-dead-process", CreatedAt: time.Now().Add(-3 * time.Minute)}); err != nil || !claimed {
+		t.Fatalf("plant claim: %v %v", claimed, err)
+	}
+	if r := sh.order(token, "stuck", map[string]any{"items": item(sh.skus[0], 1), "address_id": addr}); r.Status != 201 {
+		t.Fatalf("an abandoned key must be taken over: %d %s", r.Status, r.Body)
 	}
 }

@@ -29,6 +29,7 @@ var Vars = []Var{
 	{Name: "MINIMART_REDIS_URL", Default: "", Secret: true, Help: "redis://[:pass@]host:6379/0; empty = in-process cache"},
 	{Name: "MINIMART_CACHE_PREFIX", Default: "minimart:", Help: "prefix of every Redis key, so several shops (or test runs) can share one Redis"},
 	{Name: "MINIMART_AMQP_URL", Default: "", Secret: true, Help: "amqp://user:pass@host:5672/; empty = in-process event bus"},
+	{Name: "MINIMART_AMQP_PREFIX", Default: "minimart", Help: "names on RabbitMQ: exchange <prefix>.events, queues <prefix>.<consumer>; lets several shops (or test runs) share a broker"},
 	{Name: "MINIMART_JWT_SECRET", Default: "", Secret: true, Help: "access-token signing key, ≥ 32 bytes; required with MINIMART_DB_URL; embedded: generated once into the data dir"},
 	{Name: "MINIMART_ACCESS_TOKEN_TTL", Default: "15m", Help: "access token lifetime"},
 	{Name: "MINIMART_REFRESH_TOKEN_TTL", Default: "720h", Help: "refresh token lifetime"},
@@ -61,6 +62,7 @@ type Config struct {
 	RedisURL           string
 	CachePrefix        string
 	AMQPURL            string
+	AMQPPrefix         string
 	JWTSecret          string
 	AccessTokenTTL     time.Duration
 	RefreshTokenTTL    time.Duration
@@ -113,6 +115,7 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 		RedisURL:          l.url("MINIMART_REDIS_URL", "redis", "rediss"),
 		CachePrefix:       l.str("MINIMART_CACHE_PREFIX"),
 		AMQPURL:           l.url("MINIMART_AMQP_URL", "amqp", "amqps"),
+		AMQPPrefix:        l.str("MINIMART_AMQP_PREFIX"),
 		JWTSecret:         l.str("MINIMART_JWT_SECRET"),
 		AccessTokenTTL:    l.duration("MINIMART_ACCESS_TOKEN_TTL", time.Minute, 24*time.Hour),
 		RefreshTokenTTL:   l.duration("MINIMART_REFRESH_TOKEN_TTL", time.Hour, 365*24*time.Hour),

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,9 +27,22 @@ type AMQPOptions struct {
 	QueuePrefix string
 	// Prefetch bounds the unacknowledged messages each consumer holds. Default 32.
 	Prefetch int
-	// RetryDelay is how long a message whose handler failed is held before it is
-	// returned to its queue for another try. Default 1s.
+	// RetryBase is how long a message whose handler failed first waits in the consumer's
+	// retry queue ("<queue>.retry") before it is handled again; each further failure
+	// doubles the wait, up to RetryMax. Default 1s.
+	RetryBase time.Duration
+	// RetryMax bounds the wait in the retry queue. Default 30s.
+	RetryMax time.Duration
+	// MaxAttempts is how many times a message is handled: after that many failures it is
+	// moved to the consumer's dead-letter queue "<queue>.dlq". Default 5.
+	MaxAttempts int
+	// RetryDelay is how long a failed message is held before it is returned to its queue
+	// when it could not be moved to the retry or dead-letter queue (the broker did not
+	// confirm the move). Default 1s.
 	RetryDelay time.Duration
+	// Metrics, if not nil, counts handler failures, retries and dead letters of this
+	// bus's consumers.
+	Metrics *Metrics
 }
 
 func (o AMQPOptions) withDefaults() AMQPOptions {
@@ -44,8 +58,51 @@ func (o AMQPOptions) withDefaults() AMQPOptions {
 	if o.RetryDelay <= 0 {
 		o.RetryDelay = time.Second
 	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = time.Second
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 30 * time.Second
+	}
+	o.RetryMax = max(o.RetryMax, o.RetryBase)
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
 	return o
 }
+
+// retryWait is how long a message stays in the retry queue after its n-th failure.
+func (o AMQPOptions) retryWait(n int) time.Duration {
+	d := o.RetryBase
+	for i := 1; i < n && d < o.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, o.RetryMax)
+}
+
+// Headers the bus sets on messages it moves to a retry or dead-letter queue.
+const (
+	// HeaderAttempts counts the failed tries at handling the message.
+	HeaderAttempts = "x-attempts"
+	// HeaderLastError is the error of the last failed try (retry queue).
+	HeaderLastError = "x-last-error"
+	// HeaderError is the error that dead-lettered the message.
+	HeaderError = "x-error"
+	// HeaderConsumer names the consumer that gave up on the message.
+	HeaderConsumer = "x-consumer"
+	// HeaderFailedAt is when the message was dead-lettered (RFC 3339, UTC).
+	HeaderFailedAt = "x-failed-at"
+	// HeaderRoutingKey keeps the routing key the message was first published with (the
+	// event type), which a retried message no longer has; use it to replay a dead letter.
+	HeaderRoutingKey = "x-original-routing-key"
+)
+
+// moveTimeout bounds the wait for the broker to confirm a message moved to a retry or
+// dead-letter queue.
+const moveTimeout = 10 * time.Second
+
+// maxHeaderError bounds the error text carried in a header.
+const maxHeaderError = 1000
 
 // reconnectMax bounds the wait between attempts to reach the broker again.
 const reconnectMax = 5 * time.Second
@@ -53,9 +110,22 @@ const reconnectMax = 5 * time.Second
 // AMQP is the RabbitMQ bus. Events go to a durable topic exchange with the event type as
 // routing key, as persistent JSON messages, and Publish waits for the broker's publisher
 // confirms. Each consumer has a durable queue QueuePrefix+consumer bound to its
-// patterns; messages are acknowledged only after the handler returned nil, and a failed
-// message goes back to its queue after RetryDelay. When the connection drops, the bus
-// reconnects with backoff and declares its exchange, queues, bindings and consumers again.
+// patterns; messages are acknowledged only after the handler returned nil.
+//
+// A message whose handler failed is republished, with publisher confirms, to the
+// consumer's durable retry queue "<queue>.retry" with x-attempts incremented, x-last-error
+// and an expiration of RetryBase doubled per failure up to RetryMax; when it expires the
+// broker dead-letters it back to "<queue>" (and only there). The retry queue expires
+// messages in order, so a retry can wait behind a longer one: never more than RetryMax.
+// After MaxAttempts failures, or at once if its body is not an envelope, it is published
+// to the durable "<queue>.dlq" with x-error, x-attempts, x-consumer and x-failed-at, logged
+// at error level, and the consumer moves on. The original is acknowledged only after the
+// broker confirmed the copy; if it did not, the original goes back to its queue after
+// RetryDelay. Nothing is lost, and a message may be handled again, so handlers must be
+// idempotent (see Once). A handler sees its try's number through Attempt.
+//
+// When the connection drops, the bus reconnects with backoff and declares its exchange,
+// queues, bindings and consumers again.
 type AMQP struct {
 	url    string
 	target string // url without credentials, for messages
@@ -81,7 +151,7 @@ var _ Bus = (*AMQP)(nil)
 
 type amqpConsumer struct {
 	name  string
-	queue string
+	queue string // its retry queue is queue+".retry", its dead-letter queue queue+".dlq"
 
 	mu   sync.RWMutex
 	subs []subscription
@@ -198,8 +268,9 @@ func (b *AMQP) consuming() bool {
 	return b.started && !b.closed && b.runCtx.Err() == nil
 }
 
-// declare makes queue durable and binds it to patterns, on a channel of its own so that a
-// refused declaration does not close a channel in use.
+// declare makes queue, its retry queue and its dead-letter queue durable and binds queue
+// to patterns, on a channel of its own so that a refused declaration does not close a
+// channel in use.
 func (b *AMQP) declare(conn *amqp.Connection, queue string, patterns []string) error {
 	ch, err := conn.Channel()
 	if err != nil {
@@ -208,6 +279,17 @@ func (b *AMQP) declare(conn *amqp.Connection, queue string, patterns []string) e
 	defer ch.Close() //nolint:errcheck // a failed declaration already closed it
 	if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
 		return fmt.Errorf("declare queue %s: %w", queue, err)
+	}
+	// Expired messages (each carries its own expiration) go back to queue through the
+	// default exchange, so a retry reaches only the consumer that failed it.
+	if _, err := ch.QueueDeclare(queue+".retry", true, false, false, false, amqp.Table{
+		"x-dead-letter-exchange":    "",
+		"x-dead-letter-routing-key": queue,
+	}); err != nil {
+		return fmt.Errorf("declare queue %s.retry: %w", queue, err)
+	}
+	if _, err := ch.QueueDeclare(queue+".dlq", true, false, false, false, nil); err != nil {
+		return fmt.Errorf("declare queue %s.dlq: %w", queue, err)
 	}
 	for _, p := range patterns {
 		if err := ch.QueueBind(queue, p, b.opts.Exchange, false, nil); err != nil {
@@ -231,14 +313,27 @@ func (b *AMQP) startConsumerLocked(c *amqpConsumer) error {
 		_ = ch.Close()
 		return fmt.Errorf("consumer %s: qos: %w", c.name, err)
 	}
-	deliveries, err := ch.Consume(c.queue, "", false, false, false, false, nil)
+	// Failed messages are moved to the retry and dead-letter queues on a confirming
+	// channel of the consumer's own: one move at a time, so a returned (unroutable) move
+	// is told apart from a confirmed one.
+	mch, err := conn.Channel()
 	if err != nil {
 		_ = ch.Close()
+		return fmt.Errorf("consumer %s: open channel: %w", c.name, err)
+	}
+	if err := mch.Confirm(false); err != nil {
+		_, _ = ch.Close(), mch.Close()
+		return fmt.Errorf("consumer %s: publisher confirms: %w", c.name, err)
+	}
+	mv := &mover{ch: mch, returns: mch.NotifyReturn(make(chan amqp.Return, 4))}
+	deliveries, err := ch.Consume(c.queue, "", false, false, false, false, nil)
+	if err != nil {
+		_, _ = ch.Close(), mch.Close()
 		return fmt.Errorf("consumer %s: consume %s: %w", c.name, c.queue, err)
 	}
 	c.ch = ch
 	b.running.Add(1)
-	go b.consume(b.runCtx, conn, ch, c, deliveries)
+	go b.consume(b.runCtx, conn, ch, mv, c, deliveries)
 	return nil
 }
 
@@ -484,17 +579,32 @@ func (b *AMQP) reconnect() *amqp.Connection {
 }
 
 // consume handles c's deliveries on ch one at a time until the channel closes or ctx ends.
-func (b *AMQP) consume(ctx context.Context, conn *amqp.Connection, ch *amqp.Channel, c *amqpConsumer, deliveries <-chan amqp.Delivery) {
+// Failed messages are moved through mv.
+func (b *AMQP) consume(ctx context.Context, conn *amqp.Connection, ch *amqp.Channel, mv *mover, c *amqpConsumer, deliveries <-chan amqp.Delivery) {
 	defer b.running.Done()
+	defer mv.ch.Close() //nolint:errcheck // closed with the connection already, perhaps
+	moverClosed := mv.ch.NotifyClose(make(chan *amqp.Error, 1))
 	var tmu sync.Mutex
-	retries := map[uint64]*time.Timer{}
+	requeues := map[uint64]*time.Timer{}
 	defer func() {
 		tmu.Lock()
-		for _, t := range retries {
+		for _, t := range requeues {
 			t.Stop() // the channel is closing: the broker requeues them itself
 		}
 		tmu.Unlock()
 	}()
+	requeueLater := func(d amqp.Delivery) {
+		tag := d.DeliveryTag
+		tmu.Lock()
+		requeues[tag] = time.AfterFunc(b.opts.RetryDelay, func() {
+			tmu.Lock()
+			delete(requeues, tag)
+			tmu.Unlock()
+			_ = d.Nack(false, true) // if the channel is gone, the broker requeued it already
+		})
+		tmu.Unlock()
+	}
+loop:
 	for {
 		var d amqp.Delivery
 		var ok bool
@@ -502,27 +612,15 @@ func (b *AMQP) consume(ctx context.Context, conn *amqp.Connection, ch *amqp.Chan
 		case <-ctx.Done():
 			b.stopConsumer(c, ch)
 			return
+		case <-moverClosed:
+			// Failed messages could no longer be moved: set everything up again.
+			break loop
 		case d, ok = <-deliveries:
 		}
 		if !ok {
 			break
 		}
-		if err := b.handle(ctx, c, d); err == nil {
-			if err := d.Ack(false); err != nil {
-				b.log.Warn("events: ack failed; the message will be delivered again",
-					"consumer", c.name, "message_id", d.MessageId, "err", err)
-			}
-			continue
-		}
-		tag := d.DeliveryTag
-		tmu.Lock()
-		retries[tag] = time.AfterFunc(b.opts.RetryDelay, func() {
-			tmu.Lock()
-			delete(retries, tag)
-			tmu.Unlock()
-			_ = d.Nack(false, true) // if the channel is gone, the broker requeued it already
-		})
-		tmu.Unlock()
+		b.process(ctx, conn, c, mv, d, requeueLater)
 	}
 	// The channel closed under us. If the connection went, the supervisor reconnects;
 	// otherwise the channel failed alone (say the queue was deleted), and dropping the
@@ -551,14 +649,201 @@ func (b *AMQP) stopConsumer(c *amqpConsumer, ch *amqp.Channel) {
 	_ = ch.Close()
 }
 
-// handle decodes a delivery and runs every matching handler of c.
-func (b *AMQP) handle(ctx context.Context, c *amqpConsumer, d amqp.Delivery) error {
+// process handles one delivery and settles it: acknowledged once handled, or once a copy
+// is safely in the retry or dead-letter queue; requeued after RetryDelay if the copy could
+// not be made; left unacknowledged (and so returned by the broker) if ctx ended.
+func (b *AMQP) process(ctx context.Context, conn *amqp.Connection, c *amqpConsumer, mv *mover, d amqp.Delivery, requeueLater func(amqp.Delivery)) {
+	failures := headerInt(d.Headers, HeaderAttempts)
 	e, err := Decode(d.Body)
 	if err != nil {
-		b.log.Error("events: undecodable message; requeued", "consumer", c.name,
-			"routing_key", d.RoutingKey, "message_id", d.MessageId, "err", err)
+		b.giveUp(conn, c, mv, d, failures+1, err, requeueLater)
+		return
+	}
+	err = b.handle(withAttempt(ctx, failures+1), c, e)
+	if err == nil {
+		b.ack(c, d)
+		return
+	}
+	if ctx.Err() != nil {
+		return // stopping: not the handler's fault; the message goes back when the channel closes
+	}
+	n := failures + 1
+	b.opts.Metrics.incFailure(c.name)
+	if n >= b.opts.MaxAttempts {
+		b.giveUp(conn, c, mv, d, n, err, requeueLater)
+		return
+	}
+	wait := b.opts.retryWait(n)
+	h := carriedHeaders(d)
+	h[HeaderAttempts] = int32(n)
+	h[HeaderLastError] = truncate(err.Error(), maxHeaderError)
+	p := forward(d, h)
+	p.Expiration = strconv.FormatInt(max(wait.Milliseconds(), 1), 10)
+	if err := b.move(conn, c, mv, c.queue+".retry", p); err != nil {
+		b.log.Warn("events: handler failed and the message could not be moved to the retry queue; requeued",
+			"consumer", c.name, "event_type", e.Type, "event_id", e.ID, "attempt", n,
+			"retry_in", b.opts.RetryDelay, "err", err)
+		requeueLater(d)
+		return
+	}
+	b.opts.Metrics.incRetried(c.name)
+	b.log.Warn("events: handler failed; message will be retried", "consumer", c.name,
+		"event_type", e.Type, "event_id", e.ID, "attempt", n, "retry_in", wait, "err", err)
+	b.ack(c, d)
+}
+
+// giveUp moves d to c's dead-letter queue with the reason, then acknowledges it.
+func (b *AMQP) giveUp(conn *amqp.Connection, c *amqpConsumer, mv *mover, d amqp.Delivery, attempts int, cause error, requeueLater func(amqp.Delivery)) {
+	h := carriedHeaders(d)
+	h[HeaderAttempts] = int32(attempts)
+	h[HeaderError] = truncate(cause.Error(), maxHeaderError)
+	h[HeaderConsumer] = c.name
+	h[HeaderFailedAt] = time.Now().UTC().Format(time.RFC3339Nano)
+	if err := b.move(conn, c, mv, c.queue+".dlq", forward(d, h)); err != nil {
+		b.log.Warn("events: message could not be moved to the dead-letter queue; requeued",
+			"consumer", c.name, "message_id", d.MessageId, "retry_in", b.opts.RetryDelay, "err", err)
+		requeueLater(d)
+		return
+	}
+	b.opts.Metrics.incDeadLettered(c.name)
+	b.log.Error("events: message dead-lettered", "consumer", c.name, "queue", c.queue+".dlq",
+		"message_id", d.MessageId, "routing_key", h[HeaderRoutingKey], "attempts", attempts, "err", cause)
+	b.ack(c, d)
+}
+
+func (b *AMQP) ack(c *amqpConsumer, d amqp.Delivery) {
+	if err := d.Ack(false); err != nil {
+		b.log.Warn("events: ack failed; the message will be delivered again",
+			"consumer", c.name, "message_id", d.MessageId, "err", err)
+	}
+}
+
+// move publishes p to queue through mv. An unroutable message means the queue is gone:
+// its topology is declared again before the error is returned.
+func (b *AMQP) move(conn *amqp.Connection, c *amqpConsumer, mv *mover, queue string, p amqp.Publishing) error {
+	err := mv.publish(queue, p)
+	if errors.Is(err, errUnroutable) {
+		c.mu.RLock()
+		patterns := c.patternsLocked()
+		c.mu.RUnlock()
+		if derr := b.declare(conn, c.queue, patterns); derr != nil {
+			b.log.Warn("events: declaring the queues again failed", "consumer", c.name, "err", derr)
+		}
+	}
+	return err
+}
+
+// errUnroutable is a moved message the broker returned: its queue does not exist.
+var errUnroutable = errors.New("events: no such queue")
+
+// mover publishes one message at a time, mandatory and confirmed, on a channel of its own.
+type mover struct {
+	ch      *amqp.Channel
+	returns chan amqp.Return
+}
+
+func (m *mover) publish(queue string, p amqp.Publishing) error {
+	m.drain() // returns of earlier moves that timed out
+	// Not cancelled by shutdown: a move the broker confirms must be followed by the ack.
+	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
+	defer cancel()
+	dc, err := m.ch.PublishWithDeferredConfirmWithContext(ctx, "", queue, true, false, p)
+	if err != nil {
 		return err
 	}
+	ok, err := dc.WaitContext(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return ErrNacked
+	}
+	// The broker sends basic.return before the confirm, and the client hands it over
+	// before it completes the confirmation.
+	if m.drain() {
+		return fmt.Errorf("%w: %s", errUnroutable, queue)
+	}
+	return nil
+}
+
+// drain empties the returns channel and reports whether anything was returned.
+func (m *mover) drain() bool {
+	returned := false
+	for {
+		select {
+		case _, ok := <-m.returns:
+			if !ok {
+				return returned
+			}
+			returned = true
+		default:
+			return returned
+		}
+	}
+}
+
+// forward is a copy of d to publish again, persistent, with headers h.
+func forward(d amqp.Delivery, h amqp.Table) amqp.Publishing {
+	return amqp.Publishing{
+		Headers:         h,
+		ContentType:     d.ContentType,
+		ContentEncoding: d.ContentEncoding,
+		DeliveryMode:    amqp.Persistent,
+		Priority:        d.Priority,
+		CorrelationId:   d.CorrelationId,
+		ReplyTo:         d.ReplyTo,
+		MessageId:       d.MessageId,
+		Timestamp:       d.Timestamp,
+		Type:            d.Type,
+		AppId:           d.AppId,
+		Body:            d.Body,
+	}
+}
+
+// carriedHeaders are d's headers without the broker's dead-lettering bookkeeping, plus
+// the original routing key.
+func carriedHeaders(d amqp.Delivery) amqp.Table {
+	h := amqp.Table{}
+	for k, v := range d.Headers {
+		if k == "x-death" || strings.HasPrefix(k, "x-first-death-") || strings.HasPrefix(k, "x-last-death-") {
+			continue
+		}
+		h[k] = v
+	}
+	if _, ok := h[HeaderRoutingKey].(string); !ok {
+		h[HeaderRoutingKey] = d.RoutingKey
+	}
+	return h
+}
+
+// headerInt reads a non-negative integer header; 0 if absent or not a number.
+func headerInt(h amqp.Table, key string) int {
+	var n int64
+	switch v := h[key].(type) {
+	case int8:
+		n = int64(v)
+	case int16:
+		n = int64(v)
+	case int32:
+		n = int64(v)
+	case int64:
+		n = v
+	case int:
+		n = int64(v)
+	case uint8:
+		n = int64(v)
+	case uint16:
+		n = int64(v)
+	case uint32:
+		n = int64(v)
+	case string:
+		n, _ = strconv.ParseInt(v, 10, 32)
+	}
+	return int(min(max(n, 0), 1<<30))
+}
+
+// handle runs every matching handler of c on e; their errors are joined.
+func (b *AMQP) handle(ctx context.Context, c *amqpConsumer, e Event) error {
 	c.mu.RLock()
 	subs := c.subs
 	c.mu.RUnlock()
@@ -579,13 +864,7 @@ func (b *AMQP) handle(ctx context.Context, c *amqpConsumer, d amqp.Delivery) err
 			"event_type", e.Type, "event_id", e.ID)
 		return nil
 	}
-	if err := errors.Join(errs...); err != nil {
-		b.log.Warn("events: handler failed; message requeued", "consumer", c.name,
-			"event_type", e.Type, "event_id", e.ID, "redelivered", d.Redelivered,
-			"retry_in", b.opts.RetryDelay, "err", err)
-		return err
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (c *amqpConsumer) patternsLocked() []string {

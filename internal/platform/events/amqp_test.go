@@ -44,6 +44,8 @@ func newBroker(t *testing.T) *broker {
 		QueuePrefix: unique + ".",
 		Prefetch:    8,
 		RetryDelay:  50 * time.Millisecond,
+		RetryBase:   50 * time.Millisecond,
+		RetryMax:    200 * time.Millisecond,
 	}}
 	t.Cleanup(br.cleanup) // runs after the buses' own cleanups, registered later
 	return br
@@ -101,9 +103,11 @@ func (br *broker) cleanup() {
 		return
 	}
 	for _, c := range br.consumers {
-		if _, err := ch.QueueDelete(br.opts.QueuePrefix+c, false, false, false); err != nil {
-			br.t.Errorf("delete queue: %v", err)
-			return
+		for _, suffix := range []string{"", ".retry", ".dlq"} {
+			if _, err := ch.QueueDelete(br.opts.QueuePrefix+c+suffix, false, false, false); err != nil {
+				br.t.Errorf("delete queue: %v", err)
+				return
+			}
 		}
 	}
 	if err := ch.ExchangeDelete(br.opts.Exchange, false, false); err != nil {
@@ -251,10 +255,10 @@ func TestAMQPHandlerErrorRedelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "a successful delivery", func() bool { return rec.succeeded() == 1 })
-	if d := time.Since(start); d < 2*br.opts.RetryDelay {
-		t.Errorf("two retries took %v, want at least 2×RetryDelay (%v)", d, br.opts.RetryDelay)
+	if d := time.Since(start); d < 3*br.opts.RetryBase {
+		t.Errorf("two retries took %v, want at least RetryBase+2×RetryBase (%v)", d, 3*br.opts.RetryBase)
 	}
-	time.Sleep(4 * br.opts.RetryDelay)
+	time.Sleep(4 * br.opts.RetryBase)
 	if n, ok := rec.calls(e.ID), rec.succeeded(); n != 3 || ok != 1 {
 		t.Fatalf("handled %d times with %d successes, want 3 calls and one success", n, ok)
 	}

@@ -178,6 +178,63 @@ func (e *PublishError) Unwrap() []error {
 	return out
 }
 
+// HandlerError is a consumer's handler failing an event. The buses report handler
+// failures as HandlerErrors (InProc in PublishError.Failed), so that they can be told
+// apart from a bus that could not deliver at all: only handler failures count toward
+// dead-lettering an event.
+type HandlerError struct {
+	Consumer string
+	Err      error
+}
+
+func (e *HandlerError) Error() string {
+	return fmt.Sprintf("consumer %s: %v", e.Consumer, e.Err)
+}
+
+func (e *HandlerError) Unwrap() error { return e.Err }
+
+// handlerErrors collects the HandlerErrors in err's tree, following both kinds of Unwrap.
+func handlerErrors(err error) []*HandlerError {
+	var out []*HandlerError
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case nil:
+		case *HandlerError:
+			out = append(out, e)
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
+type attemptKey struct{}
+
+// attemptsKey carries the attempt of each event of one Publish call, from the relay to
+// the in-process bus.
+type attemptsKey struct{}
+
+// Attempt is the 1-based number of this try at handling the event, as a Handler sees it
+// in its context: 1 the first time, n+1 after n failures of the consumer (on RabbitMQ
+// counted in the message's x-attempts header, in process by the outbox relay). It is 1
+// when the bus does not know.
+func Attempt(ctx context.Context) int {
+	if n, ok := ctx.Value(attemptKey{}).(int); ok && n > 0 {
+		return n
+	}
+	return 1
+}
+
+func withAttempt(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, attemptKey{}, n)
+}
+
 // subscription is one Subscribe call.
 type subscription struct {
 	consumer string

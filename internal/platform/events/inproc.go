@@ -3,16 +3,18 @@ package events
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
+
+	"github.com/minimart/minimart/internal/platform/ids"
 )
 
 // InProc is the bus of the embedded shape: Publish calls every matching handler
 // synchronously, in subscription order, and returns their errors. Behind the outbox relay
 // that gives the same guarantee as the broker: an event a handler failed stays in the
-// outbox and is delivered again later (to every matching consumer, so handlers must be
-// idempotent).
+// outbox and is delivered again later, with the relay's backoff (to every matching
+// consumer, so handlers must be idempotent); after RelayOptions.MaxAttempts handler
+// failures the relay moves it to the dead_letters table.
 type InProc struct {
 	log *slog.Logger
 
@@ -48,7 +50,8 @@ func (b *InProc) Subscribe(consumer string, types []string, h Handler) error {
 
 // Publish delivers each event to every matching subscriber before it returns. It returns
 // nil when every handler succeeded, otherwise a *PublishError naming the events some
-// handler failed, wrapping the handlers' errors. An event no one subscribed to is
+// handler failed; each FailedEvent.Err is the failing consumer's *HandlerError (several
+// joined with errors.Join when more than one consumer failed the event). An event no one subscribed to is
 // accepted, as a topic exchange without a matching binding would.
 func (b *InProc) Publish(ctx context.Context, evs ...Event) error {
 	b.mu.RLock()
@@ -57,6 +60,7 @@ func (b *InProc) Publish(ctx context.Context, evs ...Event) error {
 	if closed {
 		return ErrClosed
 	}
+	attempts, _ := ctx.Value(attemptsKey{}).(map[ids.ID]int) // set by the relay
 	var failed []FailedEvent
 	for _, e := range evs {
 		if err := ctx.Err(); err != nil {
@@ -67,18 +71,26 @@ func (b *InProc) Publish(ctx context.Context, evs ...Event) error {
 			failed = append(failed, FailedEvent{ID: e.ID, Err: err})
 			continue
 		}
+		hctx := ctx
+		if n := attempts[e.ID]; n > 0 {
+			hctx = withAttempt(ctx, n)
+		}
 		var errs []error
 		for _, s := range subs {
 			if !s.matches(e.Type) {
 				continue
 			}
-			if err := s.call(ctx, e); err != nil {
+			if err := s.call(hctx, e); err != nil {
 				b.log.WarnContext(ctx, "event handler failed", "consumer", s.consumer,
-					"event_type", e.Type, "event_id", e.ID, "err", err)
-				errs = append(errs, fmt.Errorf("consumer %s: %w", s.consumer, err))
+					"event_type", e.Type, "event_id", e.ID, "attempt", Attempt(hctx), "err", err)
+				errs = append(errs, &HandlerError{Consumer: s.consumer, Err: err})
 			}
 		}
-		if len(errs) > 0 {
+		switch len(errs) {
+		case 0:
+		case 1:
+			failed = append(failed, FailedEvent{ID: e.ID, Err: errs[0]})
+		default:
 			failed = append(failed, FailedEvent{ID: e.ID, Err: errors.Join(errs...)})
 		}
 	}

@@ -31,6 +31,15 @@ type RelayOptions struct {
 	// Retention is how long published rows are kept before they are deleted.
 	// Default 72h; negative keeps them forever.
 	Retention time.Duration
+	// MaxAttempts is how many times an event is handed to a handler that fails it (a
+	// *HandlerError, as InProc reports) before the relay gives up: it writes the event to
+	// the dead_letters table, one row per failing consumer, and marks it published so it
+	// holds nothing up. A bus that cannot deliver at all (ErrNotConnected, a refused or
+	// unconfirmed publish) never counts: those events wait until it is back. Default 10.
+	MaxAttempts int
+	// Metrics, if not nil, counts published events and, for handlers run in process,
+	// handler failures, retries and dead letters.
+	Metrics *Metrics
 }
 
 func (o RelayOptions) withDefaults() RelayOptions {
@@ -49,6 +58,9 @@ func (o RelayOptions) withDefaults() RelayOptions {
 	if o.Retention == 0 {
 		o.Retention = 72 * time.Hour
 	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 10
+	}
 	return o
 }
 
@@ -56,7 +68,9 @@ func (o RelayOptions) withDefaults() RelayOptions {
 // MySQL database: each claims a batch with SELECT … FOR UPDATE SKIP LOCKED and a lease,
 // so no two publish the same batch at once. A row is marked published only after Publish
 // accepted it; a failed row records attempts and last_error and is tried again after a
-// bounded backoff. Rows are never dropped.
+// bounded backoff. Rows are never dropped: an event whose handlers failed it MaxAttempts
+// times, or whose row cannot be read, is copied to dead_letters (see DeadLetters) in the
+// same transaction that marks it published.
 type Relay struct {
 	db      *sqldb.DB
 	pub     Publisher
@@ -145,8 +159,20 @@ type passResult struct {
 
 type claimedRow struct {
 	id       ids.ID
+	typ      string
 	payload  []byte
-	attempts int
+	attempts int // failed tries of any kind
+	failures int // handler failures
+}
+
+// failure is why one claimed row was not published.
+type failure struct {
+	err error
+	// handlers are the handler failures among err (grouped by consumer); empty when the
+	// bus did not deliver the event at all.
+	handlers []*HandlerError
+	// unreadable: the row's payload is not an envelope, and never will be.
+	unreadable bool
 }
 
 // pass claims one batch, publishes it and records the outcome. It returns an error when
@@ -163,35 +189,44 @@ func (r *Relay) pass(ctx context.Context) (passResult, error) {
 	res := passResult{claimed: len(rows)}
 
 	evs := make([]Event, 0, len(rows))
-	failed := map[ids.ID]error{}
+	failed := map[ids.ID]failure{}
+	attempts := make(map[ids.ID]int, len(rows))
 	for _, row := range rows {
 		e, err := Decode(row.payload)
 		if err == nil && e.ID != row.id {
 			err = fmt.Errorf("envelope id %s differs from row id", e.ID)
 		}
 		if err != nil {
-			failed[row.id] = fmt.Errorf("unreadable outbox row: %w", err)
+			failed[row.id] = failure{err: fmt.Errorf("unreadable outbox row: %w", err), unreadable: true}
 			continue
 		}
+		attempts[e.ID] = row.failures + 1
 		evs = append(evs, e)
 	}
 
 	var pubErr error
 	if len(evs) > 0 {
-		pctx, cancel := context.WithTimeout(ctx, r.opts.Lease)
+		// The in-process bus tells each handler its attempt (see Attempt).
+		pctx, cancel := context.WithTimeout(context.WithValue(ctx, attemptsKey{}, attempts), r.opts.Lease)
 		pubErr = r.pub.Publish(pctx, evs...)
 		cancel()
 	}
+	// A handler interrupted because the relay is stopping did not fail the event.
+	stopping := ctx.Err() != nil
 	var perEvent *PublishError
 	switch {
 	case pubErr == nil:
 	case errors.As(pubErr, &perEvent):
 		for _, f := range perEvent.Failed {
-			failed[f.ID] = f.Err
+			fl := failure{err: f.Err}
+			if !stopping {
+				fl.handlers = byConsumer(handlerErrors(f.Err))
+			}
+			failed[f.ID] = fl
 		}
 	default:
 		for _, e := range evs {
-			failed[e.ID] = pubErr
+			failed[e.ID] = failure{err: pubErr}
 		}
 	}
 
@@ -199,14 +234,15 @@ func (r *Relay) pass(ctx context.Context) (passResult, error) {
 	// must not be published again needlessly, and claims must not linger until the lease ends.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	retryIn, err := r.record(rctx, rows, failed)
+	out, err := r.record(rctx, rows, failed)
 	if err != nil {
 		return res, err
 	}
-	res.retryIn = retryIn
+	r.report(ctx, rows, evs, failed, out)
+	res.retryIn = out.retryIn
 	if len(failed) > 0 {
 		r.log.WarnContext(ctx, "outbox relay: events not published", "failed", len(failed),
-			"claimed", len(rows), "err", firstErr(pubErr, failed))
+			"dead_lettered", len(out.dead), "claimed", len(rows), "err", firstErr(pubErr, failed))
 	}
 	if pubErr != nil && perEvent == nil {
 		return res, fmt.Errorf("publish: %w", pubErr)
@@ -229,7 +265,7 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 
 	now := dbTime(time.Now())
-	q, err := tx.QueryContext(ctx, "SELECT id, payload, attempts FROM outbox_events"+
+	q, err := tx.QueryContext(ctx, "SELECT id, type, payload, attempts, failures FROM outbox_events"+
 		" WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?)"+
 		" ORDER BY id LIMIT ?"+r.db.SkipLocked(), now, r.opts.Batch)
 	if err != nil {
@@ -238,7 +274,7 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	var rows []claimedRow
 	for q.Next() {
 		var row claimedRow
-		if err := q.Scan(&row.id, &row.payload, &row.attempts); err != nil {
+		if err := q.Scan(&row.id, &row.typ, &row.payload, &row.attempts, &row.failures); err != nil {
 			q.Close()
 			return nil, fmt.Errorf("outbox claim: scan: %w", err)
 		}
@@ -268,32 +304,53 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	return rows, nil
 }
 
-// record marks accepted rows published and failed rows with their attempt, error and the
-// time before which no relay tries them again. It returns the shortest such wait.
-func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID]error) (time.Duration, error) {
+// recorded is what record did with a pass's rows.
+type recorded struct {
+	retryIn time.Duration // the shortest wait before a failed row is tried again
+	done    []ids.ID      // published
+	dead    []ids.ID      // dead-lettered (and so marked published)
+}
+
+// record marks accepted rows published; dead-letters the rows that failed for good; and
+// marks the other failed rows with their attempt, error and the time before which no
+// relay tries them again.
+func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID]failure) (recorded, error) {
 	now := dbTime(time.Now())
-	var done []ids.ID
-	var retryIn time.Duration
+	var out recorded
 	err := r.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		done, retryIn = done[:0], 0
+		out = recorded{}
 		for _, row := range rows {
-			cause, bad := failed[row.id]
+			f, bad := failed[row.id]
 			if !bad {
-				done = append(done, row.id)
+				out.done = append(out.done, row.id)
+				continue
+			}
+			counted := 0
+			if len(f.handlers) > 0 || f.unreadable {
+				counted = 1
+			}
+			if f.unreadable || (len(f.handlers) > 0 && row.failures+1 >= r.opts.MaxAttempts) {
+				ok, err := r.deadLetter(ctx, tx, row, f, now)
+				if err != nil {
+					return err
+				}
+				if ok {
+					out.dead = append(out.dead, row.id)
+				}
 				continue
 			}
 			wait := backoff(row.attempts+1, r.opts.MaxBackoff)
-			if retryIn == 0 || wait < retryIn {
-				retryIn = wait
+			if out.retryIn == 0 || wait < out.retryIn {
+				out.retryIn = wait
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1,"+
-				" last_error = ?, claimed_until = ? WHERE id = ? AND published_at IS NULL",
-				truncate(cause.Error(), 2000), now.Add(wait), int64(row.id)); err != nil {
+				" failures = failures + ?, last_error = ?, claimed_until = ? WHERE id = ? AND published_at IS NULL",
+				counted, truncate(f.err.Error(), 2000), now.Add(wait), int64(row.id)); err != nil {
 				return err
 			}
 		}
-		for start := 0; start < len(done); start += insertChunk {
-			in, args := inList(done[start:min(start+insertChunk, len(done))])
+		for start := 0; start < len(out.done); start += insertChunk {
+			in, args := inList(out.done[start:min(start+insertChunk, len(out.done))])
 			args = append([]any{now}, args...)
 			if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET published_at = ?,"+
 				" claimed_until = NULL WHERE id IN "+in, args...); err != nil {
@@ -303,9 +360,95 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("outbox record: %w", err)
+		return recorded{}, fmt.Errorf("outbox record: %w", err)
 	}
-	return retryIn, nil
+	return out, nil
+}
+
+// deadLetter marks row published and copies it to dead_letters, one row per failing
+// consumer ("" when none is known). It reports false if the row was published meanwhile
+// (by a relay that took over after the lease), and then writes nothing.
+func (r *Relay) deadLetter(ctx context.Context, tx *sqldb.Tx, row claimedRow, f failure, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1, failures = failures + 1,"+
+		" last_error = ?, published_at = ?, claimed_until = NULL WHERE id = ? AND published_at IS NULL",
+		truncate(f.err.Error(), 2000), now, int64(row.id))
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	reasons := f.handlers
+	if len(reasons) == 0 {
+		reasons = []*HandlerError{{Err: f.err}}
+	}
+	for _, he := range reasons {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO dead_letters (event_id, consumer, type, payload, error, attempts, created_at)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?)", int64(row.id), he.Consumer, row.typ, string(row.payload),
+			truncate(he.Err.Error(), 2000), row.failures+1, now); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// report logs and counts what a pass did, once it is committed.
+func (r *Relay) report(ctx context.Context, rows []claimedRow, evs []Event, failed map[ids.ID]failure, out recorded) {
+	types := make(map[ids.ID]string, len(evs))
+	for _, e := range evs {
+		types[e.ID] = e.Type
+	}
+	for _, id := range out.done {
+		r.opts.Metrics.incPublished(types[id])
+	}
+	dead := make(map[ids.ID]bool, len(out.dead))
+	for _, id := range out.dead {
+		dead[id] = true
+	}
+	for _, row := range rows {
+		f, bad := failed[row.id]
+		if !bad {
+			continue
+		}
+		for _, he := range f.handlers {
+			r.opts.Metrics.incFailure(he.Consumer)
+			if !dead[row.id] {
+				r.opts.Metrics.incRetried(he.Consumer)
+			}
+		}
+		if !dead[row.id] {
+			continue
+		}
+		reasons := f.handlers
+		if len(reasons) == 0 {
+			reasons = []*HandlerError{{Err: f.err}}
+		}
+		for _, he := range reasons {
+			r.opts.Metrics.incDeadLettered(he.Consumer)
+			r.log.ErrorContext(ctx, "outbox relay: event dead-lettered", "event_id", row.id,
+				"event_type", row.typ, "consumer", he.Consumer, "attempts", row.failures+1, "err", he.Err)
+		}
+	}
+}
+
+// byConsumer merges the handler errors of one consumer (several subscriptions of one
+// consumer can fail one event), keeping the order in which consumers failed.
+func byConsumer(hs []*HandlerError) []*HandlerError {
+	if len(hs) < 2 {
+		return hs
+	}
+	var out []*HandlerError
+	index := map[string]int{}
+	for _, he := range hs {
+		i, seen := index[he.Consumer]
+		if !seen {
+			index[he.Consumer] = len(out)
+			out = append(out, &HandlerError{Consumer: he.Consumer, Err: he.Err})
+			continue
+		}
+		out[i].Err = errors.Join(out[i].Err, he.Err)
+	}
+	return out
 }
 
 // pruneChunk bounds the rows one DELETE removes, so pruning never holds long locks.
@@ -381,12 +524,12 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-func firstErr(pubErr error, failed map[ids.ID]error) error {
+func firstErr(pubErr error, failed map[ids.ID]failure) error {
 	if pubErr != nil {
 		return pubErr
 	}
-	for _, err := range failed {
-		return err
+	for _, f := range failed {
+		return f.err
 	}
 	return nil
 }
