@@ -144,11 +144,26 @@ func (s *Service) Remove(ctx context.Context, userID, skuID ids.ID) error {
 // RemoveSKUs takes the given SKUs out of the cart, for the order module once they are
 // ordered. SKUs not in the cart are ignored, so a repeated call changes nothing.
 func (s *Service) RemoveSKUs(ctx context.Context, userID ids.ID, skuIDs []ids.ID) error {
-	skuIDs = unique(skuIDs)
-	if len(skuIDs) == 0 {
+	// Most orders are "buy now" for SKUs not in the cart: a read spares them a write
+	// transaction (an fsync per order on MySQL).
+	lines, err := s.store.Lines(ctx, userID)
+	if err != nil {
+		return err
+	}
+	wanted := map[ids.ID]bool{}
+	for _, id := range skuIDs {
+		wanted[id] = true
+	}
+	var present []ids.ID
+	for _, l := range lines {
+		if wanted[l.SKUID] {
+			present = append(present, l.SKUID)
+		}
+	}
+	if len(present) == 0 {
 		return nil
 	}
-	_, err := s.store.RemoveLines(ctx, userID, skuIDs)
+	_, err = s.store.RemoveLines(ctx, userID, present)
 	return err
 }
 
