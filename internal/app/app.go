@@ -34,6 +34,7 @@ import (
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/inventory/inventorydb"
 	"github.com/minimart/minimart/internal/inventory/inventoryhttp"
+	"github.com/minimart/minimart/internal/inventory/stocksync"
 	"github.com/minimart/minimart/internal/order"
 	"github.com/minimart/minimart/internal/order/orderdb"
 	"github.com/minimart/minimart/internal/order/orderhttp"
@@ -70,6 +71,7 @@ type App struct {
 	DB        *sqldb.DB
 	log       *slog.Logger
 	index     catalog.SearchIndex
+	stockSync *stocksync.Consumer // nil without RabbitMQ
 	cache     cache.Cache
 	bus       events.Bus
 	relay     *events.Relay
@@ -162,6 +164,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.closers = append(a.closers, index.Close)
 	var views *catalog.Views
 	a.Indexer = catalog.NewIndexer(catalogStore, index, log, func(ctx context.Context) error { return views.SearchChanged(ctx) })
+	if cfg.AMQPURL != "" {
+		a.stockSync, err = stocksync.New(cfg.AMQPURL, cfg.InventoryQueue, a.Inventory, log, reg)
+		if err != nil {
+			return nil, fmt.Errorf("inventory sync: %s", redact(err, cfg.AMQPURL))
+		}
+	}
 	a.Cart = cart.NewService(cartdb.New(a.DB), cartCatalog{a.Catalog}, a.Inventory)
 	a.Orders = order.NewService(orderdb.New(a.DB, outbox), orderCatalog{a.Catalog}, orderStock{a.Inventory},
 		orderAddresses{a.Users}, orderCart{a.Cart}, gen, order.Config{
@@ -265,11 +273,15 @@ func (a *App) rebuildIndexIfEmpty(ctx context.Context) error {
 }
 
 func (a *App) readinessChecks() []web.Check {
-	return []web.Check{
+	checks := []web.Check{
 		{Name: "database", Critical: true, Ping: a.DB.Ping},
 		{Name: "cache", Ping: a.cache.Ping},
 		{Name: "broker", Ping: a.bus.Ping},
 	}
+	if a.stockSync != nil {
+		checks = append(checks, web.Check{Name: "inventory_sync", Ping: a.stockSync.Ping})
+	}
+	return checks
 }
 
 // deadLetters lists the events an in-process consumer gave up on, newest first. (With
@@ -306,6 +318,9 @@ func (a *App) deadLetters(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// PendingEvents counts events committed but not yet published and handled.
+func (a *App) PendingEvents(ctx context.Context) (int, error) { return a.relay.Pending(ctx) }
+
 // Handler is the whole HTTP API with its middleware.
 func (a *App) Handler() http.Handler { return a.handler }
 
@@ -320,6 +335,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	g.Go(func() error { return a.relay.Run(gctx) })
 	g.Go(func() error { return a.Orders.RunScheduler(gctx, a.Config.ScheduleInterval) })
 	g.Go(func() error { return a.Inventory.RunSweeper(gctx, a.Config.ScheduleInterval) })
+	if a.stockSync != nil {
+		g.Go(func() error { return a.stockSync.Run(gctx) })
+	}
 	g.Go(func() error {
 		if err := a.rebuildIndexIfEmpty(gctx); err != nil && gctx.Err() == nil {
 			a.log.Error("building the search index failed; search answers from what is indexed", slog.String("error", err.Error()))

@@ -79,6 +79,15 @@ func dataDir(t testing.TB, env map[string]string) string {
 	return t.TempDir()
 }
 
+// EventsSettled waits until every committed event has been published and handled.
+func (s *Server) EventsSettled() {
+	s.t.Helper()
+	Eventually(s.t, "outbox drained", func() bool {
+		n, err := s.App.PendingEvents(context.Background())
+		return err == nil && n == 0
+	})
+}
+
 // Eventually retries check until it returns true or two seconds pass; for effects that
 // arrive through events.
 func Eventually(t testing.TB, what string, check func() bool) {

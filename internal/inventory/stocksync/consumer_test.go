@@ -349,3 +349,54 @@ func TestNewRefuses(t *testing.T) {
 		t.Errorf("Run with an ended context: %v", err)
 	}
 }
+
+// TestRecoversDeletedQueues: an operator deletes the dead-letter queue, then the queue
+// itself. A refused message is not lost for want of a dead-letter queue (it waits and is
+// dead-lettered once the queue is declared again), and consuming resumes on the queue.
+func TestRecoversDeletedQueues(t *testing.T) {
+	t.Parallel()
+	s := newShop(t, sqldbtest.SQLite(t, migrations...))
+	p := s.product(1, "DQ")
+	sku := p.SKUs[0].ID
+	c := s.consume("")
+	conn, err := amqp.Dial(s.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	admin, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dlq := s.queue + stocksync.DeadLetterSuffix
+	if _, err := admin.QueueDelete(dlq, false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	pub := s.publisher()
+	pub.publish(amqp.Publishing{MessageId: "bad", Body: []byte(`{"sku_code": "DQ-1", "new_inventory": -1}`)})
+	pub.confirmed()
+	waitFor(t, 10*time.Second, "the refused message to be dead-lettered", func() bool { return s.counts()["dead_lettered"] == 1 })
+	if got := s.counts(); got["retried"] < 1 {
+		t.Errorf("counters %v: the first attempt found no dead-letter queue and must have been retried", got)
+	}
+	if dead := drain(t, s.url, dlq); len(dead) != 1 || dead[0].MessageId != "bad" {
+		t.Fatalf("dead-letter queue holds %d messages", len(dead))
+	}
+
+	if _, err := admin.QueueDelete(s.queue, false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the consumer to declare its queue again", func() bool {
+		ch, err := conn.Channel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ch.Close()
+		_, err = ch.QueueDeclarePassive(s.queue, true, false, false, false, nil)
+		return err == nil && c.Ping(s.ctx) == nil
+	})
+	pub = s.publisher()
+	pub.publish(amqp.Publishing{Body: []byte(`{"sku_code": "DQ-1", "new_inventory": 11}`)})
+	pub.confirmed()
+	waitFor(t, 10*time.Second, "an update after the queue came back", func() bool { return s.level(sku).Available == 11 })
+}

@@ -30,6 +30,7 @@ var Vars = []Var{
 	{Name: "MINIMART_CACHE_PREFIX", Default: "minimart:", Help: "prefix of every Redis key, so several shops (or test runs) can share one Redis"},
 	{Name: "MINIMART_AMQP_URL", Default: "", Secret: true, Help: "amqp://user:pass@host:5672/; empty = in-process event bus"},
 	{Name: "MINIMART_AMQP_PREFIX", Default: "minimart", Help: "names on RabbitMQ: exchange <prefix>.events, queues <prefix>.<consumer>; lets several shops (or test runs) share a broker"},
+	{Name: "MINIMART_INVENTORY_QUEUE", Default: "inventory_update", Help: "RabbitMQ queue of external stock updates (the seed's inventory_update); consumed when MINIMART_AMQP_URL is set"},
 	{Name: "MINIMART_JWT_SECRET", Default: "", Secret: true, Help: "access-token signing key, ≥ 32 bytes; required with MINIMART_DB_URL; embedded: generated once into the data dir"},
 	{Name: "MINIMART_ACCESS_TOKEN_TTL", Default: "15m", Help: "access token lifetime"},
 	{Name: "MINIMART_REFRESH_TOKEN_TTL", Default: "720h", Help: "refresh token lifetime"},
@@ -63,6 +64,7 @@ type Config struct {
 	CachePrefix        string
 	AMQPURL            string
 	AMQPPrefix         string
+	InventoryQueue     string
 	JWTSecret          string
 	AccessTokenTTL     time.Duration
 	RefreshTokenTTL    time.Duration
@@ -116,6 +118,7 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 		CachePrefix:       l.str("MINIMART_CACHE_PREFIX"),
 		AMQPURL:           l.url("MINIMART_AMQP_URL", "amqp", "amqps"),
 		AMQPPrefix:        l.str("MINIMART_AMQP_PREFIX"),
+		InventoryQueue:    l.str("MINIMART_INVENTORY_QUEUE"),
 		JWTSecret:         l.str("MINIMART_JWT_SECRET"),
 		AccessTokenTTL:    l.duration("MINIMART_ACCESS_TOKEN_TTL", time.Minute, 24*time.Hour),
 		RefreshTokenTTL:   l.duration("MINIMART_REFRESH_TOKEN_TTL", time.Hour, 365*24*time.Hour),
