@@ -15,12 +15,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +42,12 @@ type options struct {
 	mysqlURL     string // orders group: MariaDB server ("" = not given)
 	mysqlFrom    string // where mysqlURL came from: the flag or the environment variable
 	flashStock   int
+	// events group
+	amqpURL          string // RabbitMQ ("" = not given)
+	amqpFrom         string // where amqpURL came from
+	eventsCount      int
+	eventsRates      []float64
+	eventsPublishers int
 }
 
 func main() {
@@ -70,8 +78,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", 2*time.Minute, "how long a server may take until GET /readyz is 200")
 	fs.IntVar(&o.products, "products", 10000, "catalog group: products loaded by `minimart demo load`")
 	fs.StringVar(&o.minimartBin, "minimart-bin", "", "benchmark this minimart binary (a release build, say) instead of building ./cmd/minimart")
-	fs.StringVar(&o.mysqlURL, "mysql-url", "", "orders group: MariaDB/MySQL server, mysql://user:pass@host:3306/db, on which a fresh database is created and dropped per run (default $"+mysqlURLEnv+"; neither: MariaDB rows skipped)")
+	fs.StringVar(&o.mysqlURL, "mysql-url", "", "orders and events groups: MariaDB/MySQL server, mysql://user:pass@host:3306/db, on which fresh databases are created and dropped per run (default $"+mysqlURLEnv+"; neither: MariaDB rows skipped)")
 	fs.IntVar(&o.flashStock, "flash-stock", 2000, "orders group: stock of the flash-sale SKU")
+	fs.StringVar(&o.amqpURL, "amqp-url", "", "events group: RabbitMQ, amqp://user:pass@host:5672/vhost, on which an exchange and queues are created and deleted per run (default $"+amqpURLEnv+"; neither: the group is skipped)")
+	fs.IntVar(&o.eventsCount, "events-count", 20000, "events group: events pre-written to the outbox for the relay row")
+	rates := fs.String("events-rates", "200,1000", "events group: comma-separated write rates (events/s) of the lag rows; each runs only if the previous kept up")
+	fs.IntVar(&o.eventsPublishers, "events-publishers", 100, "events group: goroutines (one confirm-mode channel each) of the raw-publish baseline; default: the relay's batch size, its in-flight depth")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -84,6 +96,23 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.mysqlURL != "" && !strings.HasPrefix(o.mysqlURL, "mysql://") {
 		return o, fmt.Errorf("%s: want mysql://user:pass@host:3306/db", o.mysqlFrom)
+	}
+	o.amqpFrom = "--amqp-url"
+	if o.amqpURL == "" {
+		o.amqpURL, o.amqpFrom = os.Getenv(amqpURLEnv), amqpURLEnv
+	}
+	if o.amqpURL != "" && !strings.HasPrefix(o.amqpURL, "amqp://") && !strings.HasPrefix(o.amqpURL, "amqps://") {
+		return o, fmt.Errorf("%s: want amqp://user:pass@host:5672/", o.amqpFrom)
+	}
+	for _, r := range strings.Split(*rates, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(r, 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return o, fmt.Errorf("--events-rates: %q is not a positive number", r)
+		}
+		o.eventsRates = append(o.eventsRates, v)
 	}
 	for _, name := range strings.Split(*scenarios, ",") {
 		name = strings.TrimSpace(name)
@@ -114,6 +143,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("--products must be > 0")
 	case o.flashStock <= 0:
 		return o, errors.New("--flash-stock must be > 0")
+	case o.eventsCount <= 0:
+		return o, errors.New("--events-count must be > 0")
+	case len(o.eventsRates) == 0:
+		return o, errors.New("--events-rates names no rate")
+	case o.eventsPublishers <= 0:
+		return o, errors.New("--events-publishers must be > 0")
 	}
 	return o, nil
 }

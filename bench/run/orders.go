@@ -230,8 +230,13 @@ func ratioOf(rate, base float64) string {
 
 // loadFunc measures fn closed-loop with the run's concurrency, warm-up and duration.
 func (b *bench) loadFunc(ctx context.Context, name string, fn func(ctx context.Context, w, i int) error) (loadgen.Result, error) {
+	return b.loadFuncN(ctx, name, b.opts.concurrency, fn)
+}
+
+// loadFuncN is loadFunc with n goroutines.
+func (b *bench) loadFuncN(ctx context.Context, name string, n int, fn func(ctx context.Context, w, i int) error) (loadgen.Result, error) {
 	res := loadgen.RunFunc(ctx, loadgen.FuncConfig{
-		Concurrency: b.opts.concurrency,
+		Concurrency: n,
 		Duration:    b.opts.duration,
 		Warmup:      b.opts.warmup,
 		Do:          fn,

@@ -114,6 +114,11 @@ type runDatabases struct {
 // createDatabases creates two empty databases on the server: mmbench_<random> for minimart
 // and mmbench_<random>_raw for the baseline.
 func createDatabases(ctx context.Context, serverURL string) (*runDatabases, error) {
+	return createDatabasesWith(ctx, serverURL, "", "_raw")
+}
+
+// createDatabasesWith creates one empty database mmbench_<random><suffix> per suffix.
+func createDatabasesWith(ctx context.Context, serverURL string, suffixes ...string) (*runDatabases, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil {
 		return nil, errors.New("not a valid URL")
@@ -128,7 +133,8 @@ func createDatabases(ctx context.Context, serverURL string) (*runDatabases, erro
 		return nil, err
 	}
 	base := "mmbench_" + randomHex(6)
-	for _, name := range []string{base, base + "_raw"} {
+	for _, suffix := range suffixes {
+		name := base + suffix
 		if _, err := admin.Write().ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
 			return nil, errors.Join(fmt.Errorf("create database %s: %w", name, err), d.drop())
 		}

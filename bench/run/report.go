@@ -16,6 +16,8 @@ type row struct {
 	res    *loadgen.Result // nil when not run
 	ratio  string
 	notRun string // why the scenario was not measured
+	// noLatency prints "—" for p50 and p99: the row has no per-operation latency.
+	noLatency bool
 }
 
 // groupResult is what one scenario group produced.
@@ -30,6 +32,8 @@ type groupResult struct {
 	interrupted bool
 	// failedChecks counts checks of the results (see fail) that did not pass
 	failedChecks int
+	// rateHeader heads the throughput column; "" is "req/s".
+	rateHeader string
 }
 
 func (g *groupResult) skip(format string, args ...any) { g.skipped = fmt.Sprintf(format, args...) }
@@ -111,7 +115,7 @@ func (r *report) markdown(interrupted bool) string {
 	p("- %s; %s%s.", r.goVer, r.cpu, commit)
 	p("- %d concurrent keep-alive connections, one request in flight each; %s warm-up, then %s measured per row. The load generator, the bare server and minimart share this machine over loopback.",
 		r.opts.concurrency, r.opts.warmup, r.opts.duration)
-	p("- Ratio to baseline: the row's req/s divided by that of the baseline row just above it, measured seconds earlier: for reads a bare `net/http` handler answering a fixed 1.5 KB product JSON (`bench/bare`); for orders the database's own raw write rate (see that section). Latencies are exact percentiles over every request in the window.")
+	p("- Ratio to baseline: the row's req/s divided by that of the baseline row just above it, measured seconds earlier: for reads a bare `net/http` handler answering a fixed 1.5 KB product JSON (`bench/bare`); for orders the database's own raw write rate; for events RabbitMQ's raw confirmed-publish rate (see each section). Latencies are exact percentiles over every request in the window.")
 	for _, g := range r.groups {
 		p("")
 		p("### %s", g.name)
@@ -123,15 +127,22 @@ func (r *report) markdown(interrupted bool) string {
 			continue
 		}
 		if len(g.rows) > 0 {
-			p("%s", loadgen.MarkdownHeader("scenario", "req/s", "p50", "p99", "errors", "ratio to baseline"))
+			rateHeader := g.rateHeader
+			if rateHeader == "" {
+				rateHeader = "req/s"
+			}
+			p("%s", loadgen.MarkdownHeader("scenario", rateHeader, "p50", "p99", "errors", "ratio to baseline"))
 			for _, row := range g.rows {
 				if row.res == nil {
 					p("%s", loadgen.MarkdownRow(row.name, "—", "—", "—", "—", "not run"))
 					continue
 				}
 				res := row.res
-				p("%s", loadgen.MarkdownRow(row.name, loadgen.FormatRate(res.ReqPerSec),
-					loadgen.FormatLatency(res.P50), loadgen.FormatLatency(res.P99), res.ErrorSummary(), row.ratio))
+				p50, p99 := loadgen.FormatLatency(res.P50), loadgen.FormatLatency(res.P99)
+				if row.noLatency {
+					p50, p99 = "—", "—"
+				}
+				p("%s", loadgen.MarkdownRow(row.name, loadgen.FormatRate(res.ReqPerSec), p50, p99, res.ErrorSummary(), row.ratio))
 			}
 			p("")
 		}

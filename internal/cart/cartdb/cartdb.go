@@ -9,7 +9,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/minimart/minimart/internal/cart"
@@ -59,15 +58,6 @@ func (s *Store) Lines(ctx context.Context, userID ids.ID) ([]cart.Line, error) {
 	return out, rows.Err()
 }
 
-// forUpdate locks the selected rows on MySQL; SQLite's write transaction already holds the
-// only write lock.
-func forUpdate(tx *sqldb.Tx) string {
-	if tx.Dialect == sqldb.MySQL {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // lockCartSQL creates the buyer's cart row or touches it; either way the transaction then
 // holds the row's exclusive lock until it ends, so adds of one buyer queue behind each other.
 func lockCartSQL(d sqldb.Dialect) string {
@@ -79,7 +69,7 @@ func lockCartSQL(d sqldb.Dialect) string {
 
 func lineByID(ctx context.Context, tx *sqldb.Tx, userID, skuID ids.ID) (cart.Line, error) {
 	l, err := scanLine(tx.QueryRowContext(ctx, "SELECT "+lineColumns+
-		" FROM cart_lines WHERE user_id = ? AND sku_id = ?"+forUpdate(tx), userID, skuID))
+		" FROM cart_lines WHERE user_id = ? AND sku_id = ?"+tx.ForUpdate(), userID, skuID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return cart.Line{}, cart.ErrLineNotFound
 	}
@@ -118,7 +108,7 @@ func (s *Store) AddLine(ctx context.Context, l cart.Line, merge func(existing *c
 			return err
 		}
 		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM cart_lines WHERE user_id = ?"+forUpdate(tx), l.UserID).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM cart_lines WHERE user_id = ?"+tx.ForUpdate(), l.UserID).Scan(&n); err != nil {
 			return fmt.Errorf("count cart lines: %w", err)
 		}
 		if n >= cart.MaxLines {
@@ -152,15 +142,6 @@ func (s *Store) UpdateLine(ctx context.Context, userID, skuID ids.ID, fn func(*c
 	return out, err
 }
 
-// inList is "?, ?, …" for list and its arguments.
-func inList(list []ids.ID) (string, []any) {
-	args := make([]any, len(list))
-	for i, id := range list {
-		args[i] = id
-	}
-	return strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", "), args
-}
-
 // SetSelected sets the flag of the listed lines (every line for an empty list); lines that
 // already have it keep their updated_at.
 func (s *Store) SetSelected(ctx context.Context, userID ids.ID, skuIDs []ids.ID, selected bool, now time.Time) error {
@@ -173,8 +154,8 @@ func (s *Store) SetSelected(ctx context.Context, userID ids.ID, skuIDs []ids.ID,
 			}
 			return nil
 		}
-		in, args := inList(skuIDs)
-		rows, err := tx.QueryContext(ctx, "SELECT sku_id FROM cart_lines WHERE user_id = ? AND sku_id IN ("+in+")"+forUpdate(tx),
+		in, args := sqldb.InList(skuIDs)
+		rows, err := tx.QueryContext(ctx, "SELECT sku_id FROM cart_lines WHERE user_id = ? AND sku_id IN ("+in+")"+tx.ForUpdate(),
 			append([]any{userID}, args...)...)
 		if err != nil {
 			return fmt.Errorf("find cart lines: %w", err)
@@ -221,7 +202,7 @@ func (s *Store) RemoveLines(ctx context.Context, userID ids.ID, skuIDs []ids.ID)
 	}
 	var n int64
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		in, args := inList(skuIDs)
+		in, args := sqldb.InList(skuIDs)
 		res, err := tx.ExecContext(ctx, "DELETE FROM cart_lines WHERE user_id = ? AND sku_id IN ("+in+")", append([]any{userID}, args...)...)
 		if err != nil {
 			return fmt.Errorf("delete cart lines: %w", err)

@@ -81,7 +81,7 @@ func (s *Store) CreateCategory(ctx context.Context, c catalog.Category, ev event
 func (s *Store) UpdateCategory(ctx context.Context, id ids.ID, fn func(*catalog.Category) error, ev events.Event) (catalog.Category, error) {
 	var out catalog.Category
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		c, err := scanCategory(tx.QueryRowContext(ctx, "SELECT "+categoryColumns+" FROM categories WHERE id = ?"+forUpdate(tx), id))
+		c, err := scanCategory(tx.QueryRowContext(ctx, "SELECT "+categoryColumns+" FROM categories WHERE id = ?"+tx.ForUpdate(), id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return catalog.ErrCategoryNotFound
 		}
@@ -137,13 +137,6 @@ func (s *Store) DeleteCategory(ctx context.Context, id ids.ID, ev events.Event) 
 		}
 		return s.outbox.Write(ctx, tx, ev)
 	})
-}
-
-func forUpdate(tx *sqldb.Tx) string {
-	if tx.Dialect == sqldb.MySQL {
-		return " FOR UPDATE"
-	}
-	return ""
 }
 
 const productColumns = "id, category_id, title, subtitle, description, images, specs, status, sales, price_min, price_max, created_at, updated_at"
@@ -240,7 +233,7 @@ func productSKUs(ctx context.Context, q sqldb.Querier, productIDs ...ids.ID) (ma
 	if len(productIDs) == 0 {
 		return out, nil
 	}
-	in, args := inList(productIDs)
+	in, args := sqldb.InList(productIDs)
 	rows, err := q.QueryContext(ctx, "SELECT "+skuColumns+" FROM skus WHERE product_id IN ("+in+") AND deleted_at IS NULL ORDER BY id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list skus: %w", err)
@@ -254,14 +247,6 @@ func productSKUs(ctx context.Context, q sqldb.Querier, productIDs ...ids.ID) (ma
 		out[k.ProductID] = append(out[k.ProductID], k)
 	}
 	return out, rows.Err()
-}
-
-func inList(list []ids.ID) (string, []any) {
-	args := make([]any, len(list))
-	for i, id := range list {
-		args[i] = id
-	}
-	return strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", "), args
 }
 
 func productByID(ctx context.Context, q sqldb.Querier, id ids.ID, suffix string) (catalog.Product, error) {
@@ -286,7 +271,7 @@ func (s *Store) Product(ctx context.Context, id ids.ID) (catalog.Product, error)
 func (s *Store) UpdateProduct(ctx context.Context, id ids.ID, fn func(*catalog.Product) (events.Event, error)) (catalog.Product, error) {
 	var out catalog.Product
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		p, err := productByID(ctx, tx, id, forUpdate(tx))
+		p, err := productByID(ctx, tx, id, tx.ForUpdate())
 		if err != nil {
 			return err
 		}
@@ -393,7 +378,7 @@ func (s *Store) Products(ctx context.Context, f catalog.ListFilter) ([]catalog.P
 		args = append(args, f.Status)
 	}
 	if len(f.CategoryIDs) > 0 {
-		in, a := inList(f.CategoryIDs)
+		in, a := sqldb.InList(f.CategoryIDs)
 		where += " AND category_id IN (" + in + ")"
 		args = append(args, a...)
 	}
@@ -435,7 +420,7 @@ func (s *Store) ProductsByIDs(ctx context.Context, productIDs []ids.ID) ([]catal
 	if len(productIDs) == 0 {
 		return nil, nil
 	}
-	in, args := inList(productIDs)
+	in, args := sqldb.InList(productIDs)
 	return s.productsWhere(ctx, "id IN ("+in+") AND deleted_at IS NULL", args...)
 }
 
@@ -478,7 +463,7 @@ func (s *Store) SKURefs(ctx context.Context, skuIDs []ids.ID) ([]catalog.SKURef,
 	if len(skuIDs) == 0 {
 		return nil, nil
 	}
-	in, args := inList(skuIDs)
+	in, args := sqldb.InList(skuIDs)
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT k.id, k.product_id, k.specs, k.price, k.list_price, k.code, k.image,
 		p.title, p.images, p.status, k.deleted_at IS NOT NULL OR p.deleted_at IS NOT NULL
 		FROM skus k JOIN products p ON p.id = k.product_id WHERE k.id IN (`+in+")", args...)

@@ -7,7 +7,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/minimart/minimart/internal/inventory"
@@ -63,7 +62,7 @@ func lockStock(ctx context.Context, tx *sqldb.Tx, skuID, productID ids.ID) (row,
 	if _, err := tx.ExecContext(ctx, ensureRowSQL(tx.Dialect), skuID, productID, time.Now().UTC()); err != nil {
 		return row{}, fmt.Errorf("ensure stock row: %w", err)
 	}
-	return level(ctx, tx, skuID, forUpdate(tx))
+	return level(ctx, tx, skuID, tx.ForUpdate())
 }
 
 // change performs c on the stock row locked as before, writes its ledger row and its
@@ -115,13 +114,6 @@ func insertLedger(ctx context.Context, tx *sqldb.Tx, id ids.ID, seq int64, actor
 	return nil
 }
 
-func forUpdate(tx *sqldb.Tx) string {
-	if tx.Dialect == sqldb.MySQL {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 const levelColumns = "sku_id, product_id, available, reserved, sold, updated_at, seq"
 
 // row is a stock row: the level and how many changes it has seen.
@@ -153,11 +145,7 @@ func (s *Store) Levels(ctx context.Context, skuIDs []ids.ID) ([]inventory.Level,
 	if len(skuIDs) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(skuIDs))
-	for i, id := range skuIDs {
-		args[i] = id
-	}
-	in := strings.TrimSuffix(strings.Repeat("?, ", len(skuIDs)), ", ")
+	in, args := sqldb.InList(skuIDs)
 	rows, err := s.db.Read().QueryContext(ctx, "SELECT "+levelColumns+" FROM stock WHERE sku_id IN ("+in+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("select stock: %w", err)

@@ -92,7 +92,7 @@ func (s *Store) Reserve(ctx context.Context, r inventory.Reservation, newID func
 		}
 		evs := make([]events.Event, 0, len(lines))
 		for _, l := range lines {
-			after, err := level(ctx, tx, l.SKUID, forUpdate(tx))
+			after, err := level(ctx, tx, l.SKUID, tx.ForUpdate())
 			if err != nil {
 				return err
 			}
@@ -176,7 +176,7 @@ func (s *Store) Settle(ctx context.Context, ref string, to inventory.Reservation
 	why = clip(why, maxLedgerReason)
 	var out inventory.Reservation
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		r, err := reservation(ctx, tx, ref, forUpdate(tx))
+		r, err := reservation(ctx, tx, ref, tx.ForUpdate())
 		if err != nil {
 			return err
 		}
@@ -201,7 +201,7 @@ func (s *Store) Settle(ctx context.Context, ref string, to inventory.Reservation
 			} else if n == 0 {
 				return fmt.Errorf("inventorydb: settle %s: SKU %s holds less reserved stock than the reservation's %d", ref, l.SKUID, l.Quantity)
 			}
-			after, err := level(ctx, tx, l.SKUID, forUpdate(tx))
+			after, err := level(ctx, tx, l.SKUID, tx.ForUpdate())
 			if err != nil {
 				return err
 			}

@@ -57,7 +57,7 @@ func (s *Store) ApplySync(ctx context.Context, c inventory.Change, version *int6
 			return fmt.Errorf("ensure sync row: %w", err)
 		}
 		var marks syncMarks
-		if err := tx.QueryRowContext(ctx, "SELECT version, updated_at FROM sku_sync WHERE sku_id = ?"+forUpdate(tx), c.SKUID).
+		if err := tx.QueryRowContext(ctx, "SELECT version, updated_at FROM sku_sync WHERE sku_id = ?"+tx.ForUpdate(), c.SKUID).
 			Scan(&marks.version, &marks.updatedAt); err != nil {
 			return fmt.Errorf("select sync marks: %w", err)
 		}

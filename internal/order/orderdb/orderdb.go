@@ -38,15 +38,6 @@ func New(db *sqldb.DB, outbox *events.Outbox) *Store { return &Store{db: db, out
 
 type scanner interface{ Scan(...any) error }
 
-// forUpdate locks the selected row on MySQL; SQLite's write transaction already holds the
-// only write lock.
-func forUpdate(tx *sqldb.Tx) string {
-	if tx.Dialect == sqldb.MySQL {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // dbTime is how times are stored: UTC, to the microsecond, so DATETIME(6) on MySQL and the
 // text form on SQLite hold the same value and both compare in time order.
 func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
@@ -72,14 +63,6 @@ func mustJSON(v any) string {
 		panic(err) // only strings and maps of strings reach here
 	}
 	return string(b)
-}
-
-func inList(list []ids.ID) (string, []any) {
-	args := make([]any, len(list))
-	for i, id := range list {
-		args[i] = id
-	}
-	return strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", "), args
 }
 
 // ---- idempotency keys ----
@@ -176,7 +159,7 @@ func orderLines(ctx context.Context, q sqldb.Querier, orderIDs ...ids.ID) (map[i
 	if len(orderIDs) == 0 {
 		return out, nil
 	}
-	in, args := inList(orderIDs)
+	in, args := sqldb.InList(orderIDs)
 	rows, err := q.QueryContext(ctx, "SELECT "+lineColumns+" FROM order_lines WHERE order_id IN ("+in+") ORDER BY order_id, line_no", args...)
 	if err != nil {
 		return nil, fmt.Errorf("select order lines: %w", err)
@@ -406,7 +389,7 @@ func (s *Store) History(ctx context.Context, id ids.ID) ([]order.Transition, err
 func (s *Store) Update(ctx context.Context, id ids.ID, fn func(*order.Order) (order.Transition, *events.Event, error)) (order.Order, error) {
 	var out order.Order
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		before, err := orderWhere(ctx, tx, forUpdate(tx), "id = ?", id)
+		before, err := orderWhere(ctx, tx, tx.ForUpdate(), "id = ?", id)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -293,9 +292,9 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	for i, row := range rows {
 		claimed[i] = row.id
 	}
-	in, args := inList(claimed)
+	in, args := sqldb.InList(claimed)
 	args = append([]any{now.Add(r.opts.Lease)}, args...)
-	if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET claimed_until = ? WHERE id IN "+in, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET claimed_until = ? WHERE id IN ("+in+")", args...); err != nil {
 		return nil, fmt.Errorf("outbox claim: lease: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -350,10 +349,10 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 			}
 		}
 		for start := 0; start < len(out.done); start += insertChunk {
-			in, args := inList(out.done[start:min(start+insertChunk, len(out.done))])
+			in, args := sqldb.InList(out.done[start:min(start+insertChunk, len(out.done))])
 			args = append([]any{now}, args...)
 			if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET published_at = ?,"+
-				" claimed_until = NULL WHERE id IN "+in, args...); err != nil {
+				" claimed_until = NULL WHERE id IN ("+in+")", args...); err != nil {
 				return err
 			}
 		}
@@ -484,14 +483,6 @@ func (r *Relay) maybePrune(ctx context.Context) {
 			return
 		}
 	}
-}
-
-func inList(list []ids.ID) (string, []any) {
-	args := make([]any, len(list))
-	for i, id := range list {
-		args[i] = int64(id)
-	}
-	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", ") + ")", args
 }
 
 // backoff is the wait after the n-th consecutive failure: 100ms doubling up to max,

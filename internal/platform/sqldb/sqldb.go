@@ -270,3 +270,22 @@ func IsRetryable(err error) bool {
 	}
 	return false
 }
+
+// ForUpdate is the suffix that locks the selected rows until the transaction ends on MySQL.
+// SQLite's write transaction already holds the only write lock, and has no such clause.
+func (tx *Tx) ForUpdate() string {
+	if tx.Dialect == MySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// InList returns the placeholders "?, ?, …" for an IN (…) clause of list and its values
+// as arguments.
+func InList[T any](list []T) (string, []any) {
+	args := make([]any, len(list))
+	for i, v := range list {
+		args[i] = v
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", "), args
+}

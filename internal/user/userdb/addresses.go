@@ -65,7 +65,7 @@ func (s *Store) AddressByID(ctx context.Context, userID, id ids.ID) (user.Addres
 // default hold under concurrent requests.
 func lockUser(ctx context.Context, tx *sqldb.Tx, userID ids.ID) error {
 	var id ids.ID
-	err := tx.QueryRowContext(ctx, "SELECT id FROM users WHERE id = ?"+forUpdate(tx), userID).Scan(&id)
+	err := tx.QueryRowContext(ctx, "SELECT id FROM users WHERE id = ?"+tx.ForUpdate(), userID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return user.ErrUserNotFound
 	}

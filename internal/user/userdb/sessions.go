@@ -31,7 +31,7 @@ func sessionByHash(ctx context.Context, tx *sqldb.Tx, hash []byte) (user.Session
 	var se user.Session
 	var used, revoked sql.NullTime
 	err := tx.QueryRowContext(ctx, `SELECT id, family_id, subject_kind, subject_id, token_hash, expires_at, created_at, used_at, revoked_at
-		FROM sessions WHERE token_hash = ?`+forUpdate(tx), hash).
+		FROM sessions WHERE token_hash = ?`+tx.ForUpdate(), hash).
 		Scan(&se.ID, &se.FamilyID, &se.SubjectKind, &se.SubjectID, &se.TokenHash, &se.ExpiresAt, &se.CreatedAt, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return user.Session{}, user.ErrInvalidRefreshToken

@@ -138,7 +138,7 @@ func (s *Store) UserByOpenID(ctx context.Context, openID string) (user.User, err
 func (s *Store) UpdateUser(ctx context.Context, id ids.ID, fn func(*user.User) error) (user.User, error) {
 	var out user.User
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		u, err := s.userWhere(ctx, tx, "id = ?"+forUpdate(tx), id)
+		u, err := s.userWhere(ctx, tx, "id = ?"+tx.ForUpdate(), id)
 		if err != nil {
 			return err
 		}
@@ -154,15 +154,6 @@ func (s *Store) UpdateUser(ctx context.Context, id ids.ID, fn func(*user.User) e
 		return nil
 	})
 	return out, err
-}
-
-// forUpdate locks the selected row on MySQL; SQLite's write transaction already holds the
-// only write lock.
-func forUpdate(tx *sqldb.Tx) string {
-	if tx.Dialect == sqldb.MySQL {
-		return " FOR UPDATE"
-	}
-	return ""
 }
 
 // likePattern escapes LIKE wildcards with '!' (the same escape works on both engines).
