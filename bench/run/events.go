@@ -33,11 +33,13 @@ const (
 	eventsPrewriters = 8               // goroutines pre-writing (not measured)
 	eventsLagWriters = 8               // goroutines taking the paced writer's slots
 	// eventsDrainTimeout bounds the relay row: pre-written events not all published and
-	// consumed by then are reported missing.
+	// consumed by then are reported missing; so are they when neither the subscriber's
+	// count nor Pending() moved for eventsStall.
 	eventsDrainTimeout = 5 * time.Minute
+	eventsStall        = 30 * time.Second
 	// eventsSettleTimeout bounds the wait, after a lag row's writer stopped, for the last
 	// events to be published and consumed.
-	eventsSettleTimeout = time.Minute
+	eventsSettleTimeout = 30 * time.Second
 	// eventsDupGrace is how long a row keeps counting duplicates after its last event came.
 	eventsDupGrace = 500 * time.Millisecond
 	// eventsKeepUpSettle: a lag row whose last events took longer than this after the
@@ -49,6 +51,9 @@ const (
 	relayDefaultBatch = 100
 )
 
+// eventsUnique names the run's exchange (<it>.events) and prefixes its queues (<it>.).
+var eventsUnique = func() string { return "mmbench." + randomHex(5) }
+
 // runEvents measures the outbox relay against RabbitMQ's raw confirmed-publish rate, and
 // the lag from a commit to the consumer at steady write rates, on MariaDB (when given) and
 // SQLite.
@@ -59,7 +64,7 @@ func runEvents(ctx context.Context, b *bench, g *groupResult) (err error) {
 		return nil
 	}
 	host := redactedHost(b.opts.amqpURL)
-	unique := "mmbench." + randomHex(5)
+	unique := eventsUnique()
 	exchange, prefix := unique+".events", unique+"."
 	queues := []string{prefix + eventsConsumer, prefix + eventsConsumer + ".retry", prefix + eventsConsumer + ".dlq", prefix + "raw"}
 	// Deleted at the end, on errors and Ctrl-C too, after the bus and the raw connection
@@ -124,7 +129,7 @@ func runEvents(ctx context.Context, b *bench, g *groupResult) (err error) {
 	} else {
 		version = "RabbitMQ"
 	}
-	env := &eventsEnv{bus: bus, hub: hub, factory: f, raw: raw, log: log, bodyLen: len(body)}
+	env := &eventsEnv{bus: bus, hub: hub, factory: f, raw: raw, log: log}
 
 	g.note("Broker: %s at %s (from %s), on this machine. Exchange `%s` (durable topic) and queues `%s*`, unique to this run, deleted after it. Everything runs in the runner's process with `internal/platform/events`; no minimart server is involved, and `--concurrency` does not apply.",
 		version, host, b.opts.amqpFrom, exchange, prefix)
@@ -160,7 +165,6 @@ type eventsEnv struct {
 	factory *eventFactory
 	raw     *rawPublisher
 	log     *slog.Logger
-	bodyLen int
 }
 
 // eventsRowNames are one engine's rows, in order.
@@ -499,9 +503,14 @@ func relayDrain(ctx context.Context, db *sqldb.DB, pub events.Publisher, hub *ev
 	stop := startRelay(ctx, relay)
 	deadline := start.Add(eventsDrainTimeout)
 	var pendingZeroAt time.Time
+	lastUnique, lastPending, lastMove := 0, k, start
+	var lastPoll time.Time
 	for {
 		unique, _, _ := t.snapshot()
-		if pendingZeroAt.IsZero() {
+		// Pending() every pendingPollSlow while events still come in, then every
+		// pendingPollFast: the end is seen within a few ms whichever comes last.
+		if pendingZeroAt.IsZero() && (unique == k || time.Since(lastPoll) >= pendingPollSlow) {
+			lastPoll = time.Now()
 			n, err := relay.Pending(ctx)
 			if err != nil && ctx.Err() != nil {
 				stop()
@@ -510,18 +519,20 @@ func relayDrain(ctx context.Context, db *sqldb.DB, pub events.Publisher, hub *ev
 			if err == nil && n == 0 {
 				pendingZeroAt = time.Now()
 			}
+			if err == nil && n != lastPending {
+				lastPending, lastMove = n, time.Now()
+			}
+		}
+		if unique != lastUnique {
+			lastUnique, lastMove = unique, time.Now()
 		}
 		if unique == k && !pendingZeroAt.IsZero() {
 			break
 		}
-		if time.Now().After(deadline) {
+		if now := time.Now(); now.After(deadline) || now.Sub(lastMove) > eventsStall {
 			break
 		}
-		wait := pendingPollSlow
-		if unique == k {
-			wait = pendingPollFast
-		}
-		sleepCtx(ctx, wait)
+		sleepCtx(ctx, pendingPollFast)
 		if ctx.Err() != nil {
 			stop()
 			return res, ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,8 +114,13 @@ func (r *report) markdown(interrupted bool) string {
 		commit = ", minimart binary `" + r.opts.minimartBin + "` (not built from this tree)"
 	}
 	p("- %s; %s%s.", r.goVer, r.cpu, commit)
-	p("- %d concurrent keep-alive connections, one request in flight each; %s warm-up, then %s measured per row. The load generator, the bare server and minimart share this machine over loopback.",
-		r.opts.concurrency, r.opts.warmup, r.opts.duration)
+	if slices.ContainsFunc(r.opts.scenarios, func(s string) bool { return s != "events" }) {
+		p("- %d concurrent keep-alive connections, one request in flight each; %s warm-up, then %s measured per row. The load generator, the bare server and minimart share this machine over loopback.",
+			r.opts.concurrency, r.opts.warmup, r.opts.duration)
+	} else {
+		p("- %s warm-up, then %s measured per timed row (see the group's notes). The runner, RabbitMQ and the database share this machine over loopback.",
+			r.opts.warmup, r.opts.duration)
+	}
 	p("- Ratio to baseline: the row's req/s divided by that of the baseline row just above it, measured seconds earlier: for reads a bare `net/http` handler answering a fixed 1.5 KB product JSON (`bench/bare`); for orders the database's own raw write rate; for events RabbitMQ's raw confirmed-publish rate (see each section). Latencies are exact percentiles over every request in the window.")
 	for _, g := range r.groups {
 		p("")
