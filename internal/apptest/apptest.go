@@ -88,14 +88,14 @@ func (s *Server) EventsSettled() {
 	})
 }
 
-// Eventually retries check until it returns true or two seconds pass; for effects that
+// Eventually retries check until it returns true or three seconds pass; for effects that
 // arrive through events.
 func Eventually(t testing.TB, what string, check func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(3 * time.Second)
 	for !check() {
 		if time.Now().After(deadline) {
-			t.Fatalf("not within 2s: %s", what)
+			t.Fatalf("not within 3s: %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
