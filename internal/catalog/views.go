@@ -201,6 +201,12 @@ type parsedQuery struct {
 }
 
 func parseQuery(q ListQuery, search bool) (parsedQuery, error) {
+	p, f := parseQueryFields(q, search)
+	return p, f.Err()
+}
+
+// parseQueryFields reads a list query and collects what is wrong with it.
+func parseQueryFields(q ListQuery, search bool) (parsedQuery, errs.Fields) {
 	var f errs.Fields
 	p := parsedQuery{text: strings.TrimSpace(q.Text), page: 1, pageSize: DefaultPageSize, sort: SortNewest}
 	if search {
@@ -261,7 +267,7 @@ func parseQuery(q ListQuery, search bool) (parsedQuery, error) {
 			p.pageSize = n
 		}
 	}
-	return p, f.Err()
+	return p, f
 }
 
 // cacheKey names a page under the current list version. The search text is hashed: keys stay
@@ -444,12 +450,7 @@ func (v *Views) SearchChanged(ctx context.Context) error {
 func (v *Views) StaffProductList(ctx context.Context, q ListQuery, status string) ([]byte, error) {
 	text := q.Text
 	q.Text = ""
-	p, err := parseQuery(q, false)
-	var f errs.Fields
-	if err != nil {
-		e, _ := errs.As(err)
-		f, _ = e.Details["fields"].([]errs.FieldError)
-	}
+	p, f := parseQueryFields(q, false)
 	if utf8.RuneCountInString(text) > MaxQueryRunes {
 		f.Add("q", "must be at most 64 characters")
 	}

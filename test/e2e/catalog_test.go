@@ -48,7 +48,8 @@ func TestDemoCatalogSearchAndReindex(t *testing.T) {
 	}
 	// The demo's events reach the index through the outbox; once it is drained, the index
 	// holds the whole catalog.
-	deadline := time.Now().Add(20 * time.Second)
+	// Generous: under -race with the whole suite running, each search-index update is slow.
+	deadline := time.Now().Add(120 * time.Second)
 	for !strings.Contains(string(call(t, "GET", first.base+"/metrics", "", nil, http.StatusOK, nil)), "\nminimart_outbox_pending 0\n") {
 		if time.Now().After(deadline) {
 			t.Fatal("the outbox never drained")

@@ -23,7 +23,7 @@ import (
 )
 
 const (
-	startTimeout = 15 * time.Second // until the binary prints its address and /readyz is 200
+	startTimeout = 60 * time.Second // until the binary prints its address and /readyz is 200 (migrations on a busy MariaDB are slow)
 	stopTimeout  = 25 * time.Second // from SIGTERM to exit
 	runTimeout   = 30 * time.Second // a one-shot command (version, migrate, admin create)
 )
