@@ -197,7 +197,6 @@ func TestProductionShape(t *testing.T) {
 	rand.Read(b)
 	secret := hex.EncodeToString(b) // 48 characters
 	env := []string{
-		"MINIMART_DATA_DIR=" + t.TempDir(),
 		"MINIMART_DB_URL=" + dbURL,
 		"MINIMART_REDIS_URL=" + redisURL,
 		"MINIMART_AMQP_URL=" + amqpURL,
@@ -214,7 +213,8 @@ func TestProductionShape(t *testing.T) {
 		return r.Status == "ok"
 	}
 
-	one := startServer(t, append(env, "MINIMART_NODE_ID=1")...)
+	// Each instance has its own data dir (its search index), as in a real deployment.
+	one := startServer(t, append(env, "MINIMART_NODE_ID=1", "MINIMART_DATA_DIR="+t.TempDir())...)
 	one.waitReady(t, allOK)
 	if strings.Contains(one.stdout.String(), "Created admin account") {
 		t.Errorf("production shape created a bootstrap admin; it must only do so embedded\n%s", one.output())
@@ -230,7 +230,7 @@ func TestProductionShape(t *testing.T) {
 		t.Errorf("GET /me id %s, want %s", got, id)
 	}
 
-	two := startServer(t, append(env, "MINIMART_NODE_ID=2")...)
+	two := startServer(t, append(env, "MINIMART_NODE_ID=2", "MINIMART_DATA_DIR="+t.TempDir())...)
 	two.waitReady(t, allOK)
 	if got := me(t, two.base, lg.Tokens.AccessToken); got != id {
 		t.Errorf("second instance: GET /me with the first one's token: id %s, want %s", got, id)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -20,6 +21,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/minimart/minimart/internal/catalog"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -68,6 +70,16 @@ const (
 	maxQueryTokens = 32
 )
 
+// ErrInUse is returned by Open when another process has the index open: every instance
+// needs its own index (its own MINIMART_DATA_DIR).
+var ErrInUse = errors.New("catalogsearch: the index is open in another process; give each instance its own data directory")
+
+// lockWait bounds how long Open waits for another process's lock on the index; Bleve's
+// default is to wait forever.
+const lockWait = 2 * time.Second
+
+func runtimeConfig() map[string]any { return map[string]any{"bolt_timeout": lockWait.String()} }
+
 // ErrSchemaVersion is returned by Open for an index written with another mapping version.
 var ErrSchemaVersion = errors.New("catalogsearch: index was built with another schema version; delete it and re-index")
 
@@ -88,7 +100,10 @@ func Open(dir string) (*Index, error) {
 	_, err := os.Stat(filepath.Join(dir, "index_meta.json"))
 	switch {
 	case err == nil:
-		b, err := bleve.Open(dir)
+		b, err := bleve.OpenUsing(dir, runtimeConfig())
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("%w (%s)", ErrInUse, dir)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("catalogsearch: open %s: %w", dir, err)
 		}
@@ -126,7 +141,7 @@ func create(dir string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, nil)
+	b, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, runtimeConfig())
 	if err != nil {
 		return nil, fmt.Errorf("catalogsearch: create index %q: %w", dir, err)
 	}

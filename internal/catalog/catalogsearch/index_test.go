@@ -524,3 +524,22 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("after concurrent puts: %d docs match 并发, want 80", len(got))
 	}
 }
+
+// Two processes (here: two opens) on one index directory: the second fails fast with
+// ErrInUse instead of waiting forever for Bleve's file lock.
+func TestOpenRefusesAnIndexInUse(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ix")
+	first, err := catalogsearch.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	start := time.Now()
+	second, err := catalogsearch.Open(dir)
+	if err == nil {
+		second.Close()
+	}
+	if !errors.Is(err, catalogsearch.ErrInUse) || time.Since(start) > 10*time.Second {
+		t.Fatalf("second Open = %v after %v, want ErrInUse within seconds", err, time.Since(start))
+	}
+}
