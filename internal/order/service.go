@@ -136,8 +136,13 @@ func validateCreate(in CreateInput) error {
 func (s *Service) claim(ctx context.Context, in CreateInput) (Order, error) {
 	deadline := time.Now().Add(claimWait)
 	for {
-		existing, claimed, err := s.store.ClaimKey(ctx, Idempotency{UserID: in.UserID, Key: in.IdempotencyKey,
-			RequestHash: in.RequestHash, CreatedAt: s.now().UTC()})
+		existing, found, err := s.store.Key(ctx, in.UserID, in.IdempotencyKey)
+		claimed := false
+		if err == nil && !found {
+			// Only a key no one holds costs a write; waiters poll with reads.
+			existing, claimed, err = s.store.ClaimKey(ctx, Idempotency{UserID: in.UserID, Key: in.IdempotencyKey,
+				RequestHash: in.RequestHash, CreatedAt: s.now().UTC()})
+		}
 		switch {
 		case err != nil:
 			return Order{}, err

@@ -34,6 +34,8 @@ type Storer interface {
 	// ClaimKey records an in-progress Idempotency-Key. If the key exists it returns the
 	// stored claim and claimed = false.
 	ClaimKey(ctx context.Context, k Idempotency) (existing Idempotency, claimed bool, err error)
+	// Key reads a claim without writing; found is false when there is none.
+	Key(ctx context.Context, userID ids.ID, key string) (k Idempotency, found bool, err error)
 	// DropKey removes an in-progress claim whose request failed, so the key can be retried.
 	DropKey(ctx context.Context, userID ids.ID, key string) error
 

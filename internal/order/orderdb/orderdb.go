@@ -100,6 +100,15 @@ func (s *Store) ClaimKey(ctx context.Context, k order.Idempotency) (order.Idempo
 	return out, claimed, nil
 }
 
+// Key reads a claim from the read pool.
+func (s *Store) Key(ctx context.Context, userID ids.ID, key string) (order.Idempotency, bool, error) {
+	k, err := keyByID(ctx, s.db.Read(), userID, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return order.Idempotency{}, false, nil
+	}
+	return k, err == nil, err
+}
+
 func keyByID(ctx context.Context, q sqldb.Querier, userID ids.ID, key string) (order.Idempotency, error) {
 	var k order.Idempotency
 	var orderID sql.NullInt64

@@ -287,6 +287,13 @@ func (h *harness) idempotency(t *testing.T) {
 	if err := h.store.DropKey(ctx, other, "no-such-key"); err != nil {
 		t.Fatal(err)
 	}
+	// Key reads claims without writing.
+	if k, found, err := h.store.Key(ctx, buyer, "Key-1"); err != nil || !found || k.OrderID != o.ID || k.RequestHash != hash('a') {
+		t.Fatalf("Key = %+v, %v, %v; want the completed claim", k, found, err)
+	}
+	if _, found, err := h.store.Key(ctx, buyer, "no-such-key"); err != nil || found {
+		t.Fatalf("Key of an unknown key = %v, %v", found, err)
+	}
 }
 
 func (h *harness) concurrentClaims(t *testing.T) {
