@@ -4,17 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/minimart/minimart/internal/inventory/stocksync"
+	"github.com/minimart/minimart/internal/platform/servicetest"
 	"github.com/minimart/minimart/internal/platform/sqldb/sqldbtest"
 )
 
@@ -188,67 +186,6 @@ func TestDatabaseOutageRequeues(t *testing.T) {
 	}
 }
 
-// proxy is a TCP relay to the broker that a test can cut, like a network failure.
-type proxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	down  bool
-	conns []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			down := p.down
-			p.mu.Unlock()
-			if down {
-				c.Close()
-				continue
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
-}
-
 // TestReconnects: the consumer rides out a broken connection; messages sent meanwhile
 // wait in the durable queue and apply once it is back.
 func TestReconnects(t *testing.T) {
@@ -256,23 +193,14 @@ func TestReconnects(t *testing.T) {
 	s := newShop(t, sqldbtest.SQLite(t, migrations...))
 	p := s.product(1, "RC")
 	sku := p.SKUs[0].ID
-	u, err := url.Parse(s.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := u.Port()
-	if port == "" {
-		port = "5672"
-	}
-	px := startProxy(t, net.JoinHostPort(u.Hostname(), port))
-	u.Host = px.ln.Addr().String()
-	c := s.consume(u.String())
+	px, proxied := servicetest.NewProxy(t, s.url, "5672")
+	c := s.consume(proxied)
 	pub := s.publisher()
 	pub.publish(amqp.Publishing{Body: []byte(`{"sku_code": "RC-1", "new_inventory": 1, "version": 1}`)})
 	pub.confirmed()
 	waitFor(t, 10*time.Second, "the first update", func() bool { return s.level(sku).Available == 1 })
 
-	px.cut()
+	px.Cut()
 	waitFor(t, 10*time.Second, "Ping to report the outage", func() bool {
 		return errors.Is(c.Ping(s.ctx), stocksync.ErrNotConnected)
 	})
@@ -282,7 +210,7 @@ func TestReconnects(t *testing.T) {
 	if l := s.level(sku); l.Available != 1 {
 		t.Fatalf("applied while disconnected: %+v", l)
 	}
-	px.restore()
+	px.Restore()
 	waitFor(t, 15*time.Second, "Ping to recover", func() bool { return c.Ping(s.ctx) == nil })
 	waitFor(t, 10*time.Second, "the update sent during the outage", func() bool { return s.level(sku).Available == 2 })
 }

@@ -5,9 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -474,82 +472,11 @@ func TestAMQPCloseStopsEverything(t *testing.T) {
 	waitFor(t, 5*time.Second, "the message back in the queue", func() bool { return br.queueDepth("slow") == 1 })
 }
 
-// proxy is a TCP relay to the broker that a test can cut, like a network failure.
-type proxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	down  bool
-	conns []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			down := p.down
-			p.mu.Unlock()
-			if down {
-				c.Close()
-				continue
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-	return p
-}
-
-// cut drops every connection and refuses new ones until restore.
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
-}
-
 func TestAMQPReconnects(t *testing.T) {
 	t.Parallel()
 	br := newBroker(t)
-	u, err := url.Parse(br.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := u.Port()
-	if port == "" {
-		port = "5672"
-	}
-	p := startProxy(t, net.JoinHostPort(u.Hostname(), port))
-	u.Host = p.ln.Addr().String()
-	bus := br.bus(u.String())
+	p, proxied := servicetest.NewProxy(t, br.url, "5672")
+	bus := br.bus(proxied)
 	g := newGen(t)
 	rec := newRecorder()
 	br.subscribe(bus, "survivor", []string{"order.#"}, rec.handle)
@@ -561,7 +488,7 @@ func TestAMQPReconnects(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the first event", func() bool { return rec.calls(first.ID) == 1 })
 
-	p.cut()
+	p.Cut()
 	waitFor(t, 5*time.Second, "Ping to report the outage", func() bool {
 		return errors.Is(bus.Ping(context.Background()), events.ErrNotConnected)
 	})
@@ -576,7 +503,7 @@ func TestAMQPReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.restore()
+	p.Restore()
 	waitFor(t, 10*time.Second, "Ping to recover", func() bool { return bus.Ping(context.Background()) == nil })
 	waitFor(t, 5*time.Second, "the event published during the outage", func() bool { return rec.calls(during.ID) == 1 })
 	after := mustEvent(t, g, "order.shipped", 4)
