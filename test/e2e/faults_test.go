@@ -71,6 +71,7 @@ func newFaultShop(t *testing.T, stock, buyers int) *faultShop {
 		"MINIMART_JWT_SECRET=fault-test-secret-fault-test-secret-" + tag,
 		"MINIMART_SCHEDULE_INTERVAL=1h",
 	}}
+	cleanBroker(t, servicetest.AMQPURL(t), "mmfault-"+tag)
 	pw := t.TempDir() + "/pw"
 	if err := os.WriteFile(pw, []byte("staff-pass-123"), 0o600); err != nil {
 		t.Fatal(err)
