@@ -201,6 +201,7 @@ func TestProductionShape(t *testing.T) {
 		"MINIMART_REDIS_URL=" + redisURL,
 		"MINIMART_AMQP_URL=" + amqpURL,
 		"MINIMART_AMQP_PREFIX=mmtest-" + secret[:8],
+		"MINIMART_INVENTORY_QUEUE=mmtest-" + secret[:8] + ".inventory_update",
 		"MINIMART_CACHE_PREFIX=mmtest-" + secret[:8] + ":",
 		"MINIMART_JWT_SECRET=" + secret,
 	}

@@ -68,6 +68,7 @@ func newFaultShop(t *testing.T, stock, buyers int) *faultShop {
 		"MINIMART_DB_URL=" + sqldbtest.MySQLDatabaseURL(t),
 		"MINIMART_AMQP_URL=" + servicetest.AMQPURL(t),
 		"MINIMART_AMQP_PREFIX=mmfault-" + tag,
+		"MINIMART_INVENTORY_QUEUE=mmfault-" + tag + ".inventory_update",
 		"MINIMART_JWT_SECRET=fault-test-secret-fault-test-secret-" + tag,
 		"MINIMART_SCHEDULE_INTERVAL=1h",
 	}}
