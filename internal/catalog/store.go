@@ -55,7 +55,8 @@ type Storer interface {
 	Product(ctx context.Context, id ids.ID) (Product, error)
 	// Products lists products (without SKUs) and counts all matches.
 	Products(ctx context.Context, f ListFilter) ([]Product, int, error)
-	// ProductsByIDs returns the existing products among ids, with SKUs, in no given order.
+	// ProductsByIDs returns the existing products among ids, without SKUs (search results
+	// show summaries), in no given order.
 	ProductsByIDs(ctx context.Context, productIDs []ids.ID) ([]Product, error)
 	// SKURefs returns the SKUs among ids, deleted ones included.
 	SKURefs(ctx context.Context, skuIDs []ids.ID) ([]SKURef, error)

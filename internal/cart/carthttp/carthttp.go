@@ -28,22 +28,9 @@ func Routes(rt *web.Router, svc *cart.Service, tokens *auth.Tokens) {
 	rt.Handle("POST /api/v1/cart/selection", buyer(web.HandlerFunc(h.selection)))
 }
 
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.PrincipalFrom(r.Context())
-	return p
-}
-
-func pathSKU(r *http.Request) (ids.ID, error) {
-	id, err := ids.Parse(r.PathValue("sku_id"))
-	if err != nil {
-		return 0, web.ErrInvalidParam.Withf("sku_id %q in the path is not a valid id", r.PathValue("sku_id"))
-	}
-	return id, nil
-}
-
 // answer writes the buyer's cart as it is after a change.
 func (h *Handlers) answer(w http.ResponseWriter, r *http.Request) error {
-	v, err := h.svc.View(r.Context(), principal(r).ID)
+	v, err := h.svc.View(r.Context(), auth.PrincipalOf(r).ID)
 	if err != nil {
 		return err
 	}
@@ -68,7 +55,7 @@ func (h *Handlers) add(w http.ResponseWriter, r *http.Request) error {
 	if in.Quantity != nil {
 		qty = *in.Quantity
 	}
-	if err := h.svc.Add(r.Context(), principal(r).ID, in.SKUID, qty); err != nil {
+	if err := h.svc.Add(r.Context(), auth.PrincipalOf(r).ID, in.SKUID, qty); err != nil {
 		return err
 	}
 	return h.answer(w, r)
@@ -80,7 +67,7 @@ type updateRequest struct {
 }
 
 func (h *Handlers) update(w http.ResponseWriter, r *http.Request) error {
-	sku, err := pathSKU(r)
+	sku, err := web.PathID(r, "sku_id")
 	if err != nil {
 		return err
 	}
@@ -88,18 +75,18 @@ func (h *Handlers) update(w http.ResponseWriter, r *http.Request) error {
 	if err := web.Decode(r, &in); err != nil {
 		return err
 	}
-	if err := h.svc.UpdateLine(r.Context(), principal(r).ID, sku, cart.LineUpdate{Quantity: in.Quantity, Selected: in.Selected}); err != nil {
+	if err := h.svc.UpdateLine(r.Context(), auth.PrincipalOf(r).ID, sku, cart.LineUpdate{Quantity: in.Quantity, Selected: in.Selected}); err != nil {
 		return err
 	}
 	return h.answer(w, r)
 }
 
 func (h *Handlers) remove(w http.ResponseWriter, r *http.Request) error {
-	sku, err := pathSKU(r)
+	sku, err := web.PathID(r, "sku_id")
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Remove(r.Context(), principal(r).ID, sku); err != nil {
+	if err := h.svc.Remove(r.Context(), auth.PrincipalOf(r).ID, sku); err != nil {
 		return err
 	}
 	return h.answer(w, r)
@@ -121,14 +108,14 @@ func (h *Handlers) selection(w http.ResponseWriter, r *http.Request) error {
 		f.Add("selected", "is required: true or false")
 		return f.Err()
 	}
-	if err := h.svc.SetSelected(r.Context(), principal(r).ID, in.SKUIDs, *in.Selected); err != nil {
+	if err := h.svc.SetSelected(r.Context(), auth.PrincipalOf(r).ID, in.SKUIDs, *in.Selected); err != nil {
 		return err
 	}
 	return h.answer(w, r)
 }
 
 func (h *Handlers) clear(w http.ResponseWriter, r *http.Request) error {
-	if err := h.svc.Clear(r.Context(), principal(r).ID); err != nil {
+	if err := h.svc.Clear(r.Context(), auth.PrincipalOf(r).ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

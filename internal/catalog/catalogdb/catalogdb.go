@@ -184,13 +184,6 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // CreateProduct inserts p, its SKUs and ev in one transaction.
 func (s *Store) CreateProduct(ctx context.Context, p catalog.Product, ev events.Event) error {
 	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
@@ -211,7 +204,7 @@ func (s *Store) CreateProduct(ctx context.Context, p catalog.Product, ev events.
 func insertSKU(ctx context.Context, tx *sqldb.Tx, k catalog.SKU, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO skus (id, product_id, spec_key, specs, price, list_price, code, image, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.ProductID, catalog.SpecKey(k.Specs), mustJSON(k.Specs), k.Price, k.ListPrice, nullable(k.Code), k.Image, now, now)
+		k.ID, k.ProductID, catalog.SpecKey(k.Specs), mustJSON(k.Specs), k.Price, k.ListPrice, sqldb.NullString(k.Code), k.Image, now, now)
 	return skuWriteError(err)
 }
 
@@ -308,7 +301,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id ids.ID, fn func(*catalog.P
 			} else if !sameSKU(old, k) {
 				_, err = tx.ExecContext(ctx, `UPDATE skus SET spec_key = ?, specs = ?, price = ?, list_price = ?, code = ?,
 					image = ?, updated_at = ? WHERE id = ?`,
-					catalog.SpecKey(k.Specs), mustJSON(k.Specs), k.Price, k.ListPrice, nullable(k.Code), k.Image, p.UpdatedAt, k.ID)
+					catalog.SpecKey(k.Specs), mustJSON(k.Specs), k.Price, k.ListPrice, sqldb.NullString(k.Code), k.Image, p.UpdatedAt, k.ID)
 				err = skuWriteError(err)
 			}
 			if err != nil {
@@ -415,16 +408,16 @@ func (s *Store) Products(ctx context.Context, f catalog.ListFilter) ([]catalog.P
 	return out, total, rows.Err()
 }
 
-// ProductsByIDs returns the live products among productIDs, with SKUs.
+// ProductsByIDs returns the live products among productIDs, without their SKUs.
 func (s *Store) ProductsByIDs(ctx context.Context, productIDs []ids.ID) ([]catalog.Product, error) {
 	if len(productIDs) == 0 {
 		return nil, nil
 	}
 	in, args := sqldb.InList(productIDs)
-	return s.productsWhere(ctx, "id IN ("+in+") AND deleted_at IS NULL", args...)
+	return s.productsWhere(ctx, false, "id IN ("+in+") AND deleted_at IS NULL", args...)
 }
 
-func (s *Store) productsWhere(ctx context.Context, where string, args ...any) ([]catalog.Product, error) {
+func (s *Store) productsWhere(ctx context.Context, withSKUs bool, where string, args ...any) ([]catalog.Product, error) {
 	rows, err := s.db.Read().QueryContext(ctx, "SELECT "+productColumns+" FROM products WHERE "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select products: %w", err)
@@ -440,8 +433,8 @@ func (s *Store) productsWhere(ctx context.Context, where string, args ...any) ([
 		out = append(out, p)
 		idList = append(idList, p.ID)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if err := rows.Err(); err != nil || !withSKUs {
+		return out, err
 	}
 	skus, err := productSKUs(ctx, s.db.Read(), idList...)
 	if err != nil {
@@ -455,7 +448,7 @@ func (s *Store) productsWhere(ctx context.Context, where string, args ...any) ([
 
 // OnShelfAfter pages through on-shelf products by id.
 func (s *Store) OnShelfAfter(ctx context.Context, after ids.ID, limit int) ([]catalog.Product, error) {
-	return s.productsWhere(ctx, "id > ? AND status = ? AND deleted_at IS NULL ORDER BY id LIMIT ?", after, catalog.OnShelf, limit)
+	return s.productsWhere(ctx, true, "id > ? AND status = ? AND deleted_at IS NULL ORDER BY id LIMIT ?", after, catalog.OnShelf, limit)
 }
 
 // SKURefs returns SKUs by id with their product's title, first image and status.

@@ -60,14 +60,6 @@ func Routes(rt *web.Router, svc *catalog.Service, views *catalog.Views, images b
 	rt.Handle("POST "+UploadPath, staff(h.uploadImage))
 }
 
-func pathID(r *http.Request) (ids.ID, error) {
-	id, err := ids.Parse(r.PathValue("id"))
-	if err != nil {
-		return 0, web.ErrInvalidParam.Withf("id %q in the path is not a valid id", r.PathValue("id"))
-	}
-	return id, nil
-}
-
 func listQuery(r *http.Request) catalog.ListQuery {
 	q := r.URL.Query()
 	return catalog.ListQuery{Text: q.Get("q"), CategoryID: q.Get("category_id"), MinPrice: q.Get("min_price"),
@@ -93,9 +85,9 @@ func (h *handlers) productList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) productDetail(w http.ResponseWriter, r *http.Request) error {
-	id, err := ids.Parse(r.PathValue("id"))
+	id, err := web.PathID(r, "id")
 	if err != nil {
-		return web.ErrInvalidParam.Withf("product id %q is not a valid id", r.PathValue("id"))
+		return err
 	}
 	b, err := h.views.ProductDetail(r.Context(), id)
 	if err != nil {
@@ -169,7 +161,7 @@ func (h *handlers) createCategory(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) updateCategory(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -186,7 +178,7 @@ func (h *handlers) updateCategory(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) deleteCategory(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -254,7 +246,7 @@ func (h *handlers) staffProducts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) staffProduct(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -267,7 +259,7 @@ func (h *handlers) staffProduct(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) updateProduct(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -284,7 +276,7 @@ func (h *handlers) updateProduct(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) deleteProduct(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -297,7 +289,7 @@ func (h *handlers) deleteProduct(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handlers) shelf(on bool) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -311,7 +303,7 @@ func (h *handlers) shelf(on bool) web.HandlerFunc {
 }
 
 func (h *handlers) addSKU(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -328,7 +320,7 @@ func (h *handlers) addSKU(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) updateSKU(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -345,7 +337,7 @@ func (h *handlers) updateSKU(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) deleteSKU(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

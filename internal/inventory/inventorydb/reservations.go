@@ -31,10 +31,6 @@ func (s shortLines) Error() string {
 	return fmt.Sprintf("inventorydb: %d lines short of stock", len(s))
 }
 
-// dbTime is how reservations store times: UTC to the microsecond, which DATETIME(6) keeps
-// exactly and SQLite's text form compares in time order.
-func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
 // clip cuts s to at most n characters.
 func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
@@ -60,8 +56,8 @@ func (s *Store) Reserve(ctx context.Context, r inventory.Reservation, newID func
 	if existing, err := s.Reservation(ctx, r.Ref); err == nil || !errors.Is(err, inventory.ErrReservationNotFound) {
 		return existing, err
 	}
-	now := dbTime(time.Now())
-	out := inventory.Reservation{Ref: r.Ref, Status: inventory.Held, Lines: lines, ExpiresAt: dbTime(r.ExpiresAt),
+	now := sqldb.Time(time.Now())
+	out := inventory.Reservation{Ref: r.Ref, Status: inventory.Held, Lines: lines, ExpiresAt: sqldb.Time(r.ExpiresAt),
 		CreatedAt: now, UpdatedAt: now}
 	reason := clip("reserve "+r.Ref, maxLedgerReason)
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
@@ -189,7 +185,7 @@ func (s *Store) Settle(ctx context.Context, ref string, to inventory.Reservation
 		case r.Status == inventory.Committed:
 			return inventory.ErrReservationCommitted
 		}
-		now := dbTime(time.Now())
+		now := sqldb.Time(time.Now())
 		evs := make([]events.Event, 0, len(r.Lines))
 		for _, l := range r.Lines { // in SKU order
 			res, err := tx.ExecContext(ctx, stockSQL, l.Quantity, l.Quantity, now, l.SKUID, l.Quantity)
@@ -273,7 +269,7 @@ func (s *Store) Expired(ctx context.Context, now time.Time, limit int) ([]string
 		limit = 100
 	}
 	rows, err := s.db.Read().QueryContext(ctx, "SELECT ref FROM reservations WHERE status = ? AND expires_at < ?"+
-		" ORDER BY expires_at, ref LIMIT ?", string(inventory.Held), dbTime(now), limit)
+		" ORDER BY expires_at, ref LIMIT ?", string(inventory.Held), sqldb.Time(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("select expired reservations: %w", err)
 	}

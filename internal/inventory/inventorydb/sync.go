@@ -41,7 +41,7 @@ func (m syncMarks) stale(version *int64, updatedAt *time.Time) bool {
 func (s *Store) ApplySync(ctx context.Context, c inventory.Change, version *int64, updatedAt *time.Time, entryID ids.ID,
 	event func(before, after inventory.Level) (events.Event, error)) (bool, inventory.Level, error) {
 	if updatedAt != nil {
-		t := dbTime(*updatedAt)
+		t := sqldb.Time(*updatedAt)
 		updatedAt = &t
 	}
 	var applied bool
@@ -52,7 +52,7 @@ func (s *Store) ApplySync(ctx context.Context, c inventory.Change, version *int6
 		if err != nil {
 			return err
 		}
-		now := dbTime(time.Now())
+		now := sqldb.Time(time.Now())
 		if _, err := tx.ExecContext(ctx, ensureSyncRowSQL(tx.Dialect), c.SKUID, now); err != nil {
 			return fmt.Errorf("ensure sync row: %w", err)
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/platform/auth"
 	"github.com/minimart/minimart/internal/platform/errs"
-	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/web"
 )
 
@@ -24,21 +23,13 @@ func Routes(rt *web.Router, svc *inventory.Service, tokens *auth.Tokens) {
 	rt.Handle("POST /api/v1/admin/skus/{id}/stock/adjustments", staff(h.adjust))
 }
 
-func skuID(r *http.Request) (ids.ID, error) {
-	id, err := ids.Parse(r.PathValue("id"))
-	if err != nil {
-		return 0, web.ErrInvalidParam.Withf("SKU id %q in the path is not a valid id", r.PathValue("id"))
-	}
-	return id, nil
-}
-
 func actor(r *http.Request) string {
 	p, _ := auth.PrincipalFrom(r.Context())
 	return "staff:" + p.ID.String()
 }
 
 func (h *handlers) set(w http.ResponseWriter, r *http.Request) error {
-	id, err := skuID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -63,7 +54,7 @@ func (h *handlers) set(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) adjust(w http.ResponseWriter, r *http.Request) error {
-	id, err := skuID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -83,7 +74,7 @@ func (h *handlers) adjust(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) level(w http.ResponseWriter, r *http.Request) error {
-	id, err := skuID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -38,15 +38,11 @@ func New(db *sqldb.DB, outbox *events.Outbox) *Store { return &Store{db: db, out
 
 type scanner interface{ Scan(...any) error }
 
-// dbTime is how times are stored: UTC, to the microsecond, so DATETIME(6) on MySQL and the
-// text form on SQLite hold the same value and both compare in time order.
-func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
 func nullTime(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
-	return dbTime(*t)
+	return sqldb.Time(*t)
 }
 
 func timePtr(t sql.NullTime) *time.Time {
@@ -74,7 +70,7 @@ func (s *Store) ClaimKey(ctx context.Context, k order.Idempotency) (order.Idempo
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = time.Now()
 	}
-	k.CreatedAt = dbTime(k.CreatedAt)
+	k.CreatedAt = sqldb.Time(k.CreatedAt)
 	k.OrderID = 0
 	var out order.Idempotency
 	var claimed bool
@@ -224,8 +220,8 @@ func (s *Store) Create(ctx context.Context, o order.Order, t order.Transition, k
 		_, err := tx.ExecContext(ctx, "INSERT INTO orders ("+orderColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			o.ID, o.OrderNo, o.UserID, o.Status, o.ItemsTotal, o.ShippingFee, o.Payable, o.Remark, mustJSON(o.Address),
-			dbTime(o.PayDeadline), nullTime(o.PaidAt), nullTime(o.ShippedAt), nullTime(o.CompletedAt), nullTime(o.CancelledAt),
-			nullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, dbTime(o.CreatedAt), dbTime(o.UpdatedAt))
+			sqldb.Time(o.PayDeadline), nullTime(o.PaidAt), nullTime(o.ShippedAt), nullTime(o.CompletedAt), nullTime(o.CancelledAt),
+			nullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, sqldb.Time(o.CreatedAt), sqldb.Time(o.UpdatedAt))
 		if sqldb.IsUniqueViolation(err) {
 			return fmt.Errorf("insert order %d: order id or number %q already exists: %w", o.ID, o.OrderNo, err)
 		}
@@ -285,7 +281,7 @@ func insertLines(ctx context.Context, tx *sqldb.Tx, orderID ids.ID, lines []orde
 
 func insertHistory(ctx context.Context, tx *sqldb.Tx, orderID ids.ID, t order.Transition) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO order_history (order_id, from_status, to_status, actor, reason, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, orderID, t.From, t.To, t.Actor, t.Reason, dbTime(t.CreatedAt))
+		VALUES (?, ?, ?, ?, ?, ?)`, orderID, t.From, t.To, t.Actor, t.Reason, sqldb.Time(t.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert order history: %w", err)
 	}
@@ -325,11 +321,11 @@ func (s *Store) Orders(ctx context.Context, f order.ListFilter) ([]order.Order, 
 	}
 	if !f.From.IsZero() {
 		where += " AND created_at >= ?"
-		args = append(args, dbTime(f.From))
+		args = append(args, sqldb.Time(f.From))
 	}
 	if !f.To.IsZero() {
 		where += " AND created_at < ?"
-		args = append(args, dbTime(f.To))
+		args = append(args, sqldb.Time(f.To))
 	}
 	q := s.db.Read()
 	var total int
@@ -412,11 +408,11 @@ func (s *Store) Update(ctx context.Context, id ids.ID, fn func(*order.Order) (or
 		if o.UpdatedAt.Equal(before.UpdatedAt) {
 			o.UpdatedAt = time.Now()
 		}
-		o.UpdatedAt = dbTime(o.UpdatedAt)
+		o.UpdatedAt = sqldb.Time(o.UpdatedAt)
 		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = ?, items_total = ?, shipping_fee = ?, payable = ?,
 			remark = ?, address = ?, pay_deadline = ?, paid_at = ?, shipped_at = ?, completed_at = ?, cancelled_at = ?,
 			auto_complete_at = ?, carrier = ?, tracking_no = ?, staff_note = ?, updated_at = ? WHERE id = ?`,
-			o.Status, o.ItemsTotal, o.ShippingFee, o.Payable, o.Remark, mustJSON(o.Address), dbTime(o.PayDeadline),
+			o.Status, o.ItemsTotal, o.ShippingFee, o.Payable, o.Remark, mustJSON(o.Address), sqldb.Time(o.PayDeadline),
 			nullTime(o.PaidAt), nullTime(o.ShippedAt), nullTime(o.CompletedAt), nullTime(o.CancelledAt),
 			nullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, o.UpdatedAt, id)
 		if err != nil {
@@ -449,10 +445,10 @@ func (s *Store) Update(ctx context.Context, id ids.ID, fn func(*order.Order) (or
 
 // normalise gives a saved order the precision and zone it reads back with.
 func normalise(o order.Order) order.Order {
-	o.PayDeadline, o.CreatedAt, o.UpdatedAt = dbTime(o.PayDeadline), dbTime(o.CreatedAt), dbTime(o.UpdatedAt)
+	o.PayDeadline, o.CreatedAt, o.UpdatedAt = sqldb.Time(o.PayDeadline), sqldb.Time(o.CreatedAt), sqldb.Time(o.UpdatedAt)
 	for _, p := range []**time.Time{&o.PaidAt, &o.ShippedAt, &o.CompletedAt, &o.CancelledAt, &o.AutoCompleteAt} {
 		if *p != nil {
-			t := dbTime(**p)
+			t := sqldb.Time(**p)
 			*p = &t
 		}
 	}
@@ -478,7 +474,7 @@ func (s *Store) Due(ctx context.Context, status order.Status, now time.Time, lim
 		return out, nil
 	}
 	rows, err := s.db.Read().QueryContext(ctx, "SELECT id FROM orders WHERE status = ? AND "+column+" < ? ORDER BY "+
-		column+", id LIMIT ?", status, dbTime(now), limit)
+		column+", id LIMIT ?", status, sqldb.Time(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("select due orders: %w", err)
 	}

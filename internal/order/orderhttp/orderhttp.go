@@ -36,19 +36,6 @@ func Routes(rt *web.Router, svc *order.Service, tokens *auth.Tokens) {
 	rt.Handle("POST /api/v1/admin/orders/{id}/note", staff(h.note))
 }
 
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.PrincipalFrom(r.Context())
-	return p
-}
-
-func pathID(r *http.Request) (ids.ID, error) {
-	id, err := ids.Parse(r.PathValue("id"))
-	if err != nil {
-		return 0, web.ErrInvalidParam.Withf("order id %q in the path is not a valid id", r.PathValue("id"))
-	}
-	return id, nil
-}
-
 type createRequest struct {
 	Items []struct {
 		SKUID    ids.ID `json:"sku_id"`
@@ -75,7 +62,7 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sum := sha256.Sum256(canonical)
-	ci := order.CreateInput{UserID: principal(r).ID, FromCart: in.FromCart, AddressID: in.AddressID, Remark: in.Remark,
+	ci := order.CreateInput{UserID: auth.PrincipalOf(r).ID, FromCart: in.FromCart, AddressID: in.AddressID, Remark: in.Remark,
 		IdempotencyKey: key, RequestHash: hex.EncodeToString(sum[:])}
 	for _, it := range in.Items {
 		ci.Items = append(ci.Items, order.LineRef{SKUID: it.SKUID, Quantity: it.Quantity})
@@ -133,7 +120,7 @@ func (h *handlers) listWith(w http.ResponseWriter, r *http.Request, f order.List
 	if err != nil {
 		return err
 	}
-	if f.UserID != 0 && principal(r).Audience == auth.AudienceBuyer {
+	if f.UserID != 0 && auth.PrincipalOf(r).Audience == auth.AudienceBuyer {
 		for i := range list {
 			list[i] = forBuyer(list[i])
 		}
@@ -143,7 +130,7 @@ func (h *handlers) listWith(w http.ResponseWriter, r *http.Request, f order.List
 }
 
 func (h *handlers) list(w http.ResponseWriter, r *http.Request) error {
-	return h.listWith(w, r, order.ListFilter{UserID: principal(r).ID, Status: order.Status(r.URL.Query().Get("status"))})
+	return h.listWith(w, r, order.ListFilter{UserID: auth.PrincipalOf(r).ID, Status: order.Status(r.URL.Query().Get("status"))})
 }
 
 // forBuyer leaves out what only staff may read.
@@ -153,11 +140,11 @@ func forBuyer(o order.Order) order.Order {
 }
 
 func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.Order(r.Context(), principal(r).ID, id)
+	o, err := h.svc.Order(r.Context(), auth.PrincipalOf(r).ID, id)
 	if err != nil {
 		return err
 	}
@@ -166,11 +153,11 @@ func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) cancel(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.Cancel(r.Context(), principal(r).ID, id)
+	o, err := h.svc.Cancel(r.Context(), auth.PrincipalOf(r).ID, id)
 	if err != nil {
 		return err
 	}
@@ -179,11 +166,11 @@ func (h *handlers) cancel(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) confirm(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.ConfirmReceipt(r.Context(), principal(r).ID, id)
+	o, err := h.svc.ConfirmReceipt(r.Context(), auth.PrincipalOf(r).ID, id)
 	if err != nil {
 		return err
 	}
@@ -221,7 +208,7 @@ func (h *handlers) staffList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) staffGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -236,10 +223,10 @@ func (h *handlers) staffGet(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func staffActor(r *http.Request) string { return "staff:" + principal(r).ID.String() }
+func staffActor(r *http.Request) string { return "staff:" + auth.PrincipalOf(r).ID.String() }
 
 func (h *handlers) ship(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -259,7 +246,7 @@ func (h *handlers) ship(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) note(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -202,3 +202,10 @@ func HashRefreshToken(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
 }
+
+// PrincipalOf is who the request's verified token speaks for; behind Buyer or Staff it is
+// always set.
+func PrincipalOf(r *http.Request) Principal {
+	p, _ := PrincipalFrom(r.Context())
+	return p
+}

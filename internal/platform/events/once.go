@@ -28,7 +28,7 @@ func Once(ctx context.Context, tx *sqldb.Tx, consumer string, eventID ids.ID) (f
 		return false, fmt.Errorf("events: once %s: event id must be positive", consumer)
 	}
 	_, err = tx.ExecContext(ctx, "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES (?, ?, ?)",
-		consumer, int64(eventID), dbTime(time.Now()))
+		consumer, int64(eventID), sqldb.Time(time.Now()))
 	switch {
 	case err == nil:
 		return true, nil

@@ -67,7 +67,7 @@ func (o *Outbox) Write(ctx context.Context, tx *sqldb.Tx, evs ...Event) error {
 				q.WriteString(", ")
 			}
 			q.WriteString("(?, ?, ?, ?, ?, 0)")
-			args = append(args, int64(e.ID), e.Type, e.Key, string(body), dbTime(now))
+			args = append(args, int64(e.ID), e.Type, e.Key, string(body), sqldb.Time(now))
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("outbox: insert %d events: %w", len(chunk), err)
@@ -97,10 +97,6 @@ func (o *Outbox) wake() {
 		}
 	}
 }
-
-// dbTime is how the outbox stores times: UTC, to the microsecond, so that DATETIME(6) on
-// MySQL and the text form on SQLite both compare in time order.
-func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 func migrationsFS() fs.FS {
 	sub, err := fs.Sub(migrationFiles, "migrations")

@@ -263,7 +263,7 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 
-	now := dbTime(time.Now())
+	now := sqldb.Time(time.Now())
 	q, err := tx.QueryContext(ctx, "SELECT id, type, payload, attempts, failures FROM outbox_events"+
 		" WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?)"+
 		" ORDER BY id LIMIT ?"+r.db.SkipLocked(), now, r.opts.Batch)
@@ -314,7 +314,7 @@ type recorded struct {
 // marks the other failed rows with their attempt, error and the time before which no
 // relay tries them again.
 func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID]failure) (recorded, error) {
-	now := dbTime(time.Now())
+	now := sqldb.Time(time.Now())
 	var out recorded
 	err := r.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		out = recorded{}
@@ -463,7 +463,7 @@ func (r *Relay) maybePrune(ctx context.Context) {
 		return
 	}
 	r.lastPrune = time.Now()
-	before := dbTime(time.Now().Add(-r.opts.Retention))
+	before := sqldb.Time(time.Now().Add(-r.opts.Retention))
 	q := "DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events" +
 		" WHERE published_at IS NOT NULL AND published_at < ? ORDER BY published_at LIMIT ?)"
 	if r.db.Dialect == sqldb.MySQL {

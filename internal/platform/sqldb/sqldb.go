@@ -289,3 +289,15 @@ func InList[T any](list []T) (string, []any) {
 	}
 	return strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", "), args
 }
+
+// Time is t as stored: UTC, to the microsecond that DATETIME(6) keeps, so SQLite's text
+// form sorts in time order and a value reads back equal on both engines.
+func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// NullString stores "" as NULL, for optional columns under a UNIQUE index.
+func NullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

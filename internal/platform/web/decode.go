@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/minimart/minimart/internal/platform/errs"
+	"github.com/minimart/minimart/internal/platform/ids"
 )
 
 // Decode reads one JSON object from the request body into dst. It refuses unknown fields,
@@ -83,4 +84,14 @@ func jsonKind(goKind string) string {
 	default:
 		return fmt.Sprintf("a number (%s)", goKind)
 	}
+}
+
+// PathID reads the path value name (e.g. "id" of "/orders/{id}") as an id; anything else
+// is a 400 invalid_parameter naming it.
+func PathID(r *http.Request, name string) (ids.ID, error) {
+	id, err := ids.Parse(r.PathValue(name))
+	if err != nil {
+		return 0, ErrInvalidParam.Withf("%s %q in the path is not a valid id", name, r.PathValue(name))
+	}
+	return id, nil
 }

@@ -34,13 +34,6 @@ var _ user.Storer = (*Store)(nil)
 // New returns a store over db that writes its events to outbox.
 func New(db *sqldb.DB, outbox *events.Outbox) *Store { return &Store{db: db, outbox: outbox} }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 func usernameKey(name string) any {
 	if name == "" {
 		return nil
@@ -68,8 +61,8 @@ func (s *Store) CreateUser(ctx context.Context, u user.User, ev events.Event) er
 		_, err := tx.ExecContext(ctx, `INSERT INTO users
 			(id, username, username_key, mobile, nickname, password_hash, wechat_openid, wechat_unionid, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, nullable(u.Username), usernameKey(u.Username), nullable(u.Mobile), u.Nickname, u.PasswordHash,
-			nullable(u.OpenID), nullable(u.UnionID), u.CreatedAt, u.CreatedAt)
+			u.ID, sqldb.NullString(u.Username), usernameKey(u.Username), sqldb.NullString(u.Mobile), u.Nickname, u.PasswordHash,
+			sqldb.NullString(u.OpenID), sqldb.NullString(u.UnionID), u.CreatedAt, u.CreatedAt)
 		if sqldb.IsUniqueViolation(err) {
 			return s.whichUserConflict(ctx, tx, u)
 		}
@@ -89,8 +82,8 @@ func (s *Store) whichUserConflict(ctx context.Context, tx *sqldb.Tx, u user.User
 		err   error
 	}{
 		{"SELECT 1 FROM users WHERE username_key = ?", usernameKey(u.Username), user.ErrUsernameTaken},
-		{"SELECT 1 FROM users WHERE mobile = ?", nullable(u.Mobile), user.ErrMobileTaken},
-		{"SELECT 1 FROM users WHERE wechat_openid = ?", nullable(u.OpenID), user.ErrOpenIDTaken},
+		{"SELECT 1 FROM users WHERE mobile = ?", sqldb.NullString(u.Mobile), user.ErrMobileTaken},
+		{"SELECT 1 FROM users WHERE wechat_openid = ?", sqldb.NullString(u.OpenID), user.ErrOpenIDTaken},
 	}
 	for _, c := range checks {
 		if c.arg == nil {
@@ -146,7 +139,7 @@ func (s *Store) UpdateUser(ctx context.Context, id ids.ID, fn func(*user.User) e
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET nickname = ?, wechat_unionid = ?, updated_at = ? WHERE id = ?`,
-			u.Nickname, nullable(u.UnionID), time.Now().UTC(), id)
+			u.Nickname, sqldb.NullString(u.UnionID), time.Now().UTC(), id)
 		if err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/minimart/minimart/internal/platform/auth"
-	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/web"
 	"github.com/minimart/minimart/internal/user"
 )
@@ -136,13 +135,8 @@ func (h *Handlers) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.PrincipalFrom(r.Context())
-	return p
-}
-
 func (h *Handlers) me(w http.ResponseWriter, r *http.Request) error {
-	u, err := h.svc.Me(r.Context(), principal(r).ID)
+	u, err := h.svc.Me(r.Context(), auth.PrincipalOf(r).ID)
 	if err != nil {
 		return err
 	}
@@ -165,16 +159,8 @@ func (a addressRequest) input() user.AddressInput {
 		District: a.District, Detail: a.Detail, IsDefault: a.IsDefault}
 }
 
-func pathID(r *http.Request) (ids.ID, error) {
-	id, err := ids.Parse(r.PathValue("id"))
-	if err != nil {
-		return 0, web.ErrInvalidParam.Withf("id %q in the path is not a valid id", r.PathValue("id"))
-	}
-	return id, nil
-}
-
 func (h *Handlers) listAddresses(w http.ResponseWriter, r *http.Request) error {
-	list, err := h.svc.Addresses(r.Context(), principal(r).ID)
+	list, err := h.svc.Addresses(r.Context(), auth.PrincipalOf(r).ID)
 	if err != nil {
 		return err
 	}
@@ -189,7 +175,7 @@ func (h *Handlers) createAddress(w http.ResponseWriter, r *http.Request) error {
 	if err := web.Decode(r, &in); err != nil {
 		return err
 	}
-	a, err := h.svc.CreateAddress(r.Context(), principal(r).ID, in.input())
+	a, err := h.svc.CreateAddress(r.Context(), auth.PrincipalOf(r).ID, in.input())
 	if err != nil {
 		return err
 	}
@@ -198,11 +184,11 @@ func (h *Handlers) createAddress(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) getAddress(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	a, err := h.svc.Address(r.Context(), principal(r).ID, id)
+	a, err := h.svc.Address(r.Context(), auth.PrincipalOf(r).ID, id)
 	if err != nil {
 		return err
 	}
@@ -211,7 +197,7 @@ func (h *Handlers) getAddress(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) updateAddress(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -219,7 +205,7 @@ func (h *Handlers) updateAddress(w http.ResponseWriter, r *http.Request) error {
 	if err := web.Decode(r, &in); err != nil {
 		return err
 	}
-	a, err := h.svc.UpdateAddress(r.Context(), principal(r).ID, id, in.input())
+	a, err := h.svc.UpdateAddress(r.Context(), auth.PrincipalOf(r).ID, id, in.input())
 	if err != nil {
 		return err
 	}
@@ -228,11 +214,11 @@ func (h *Handlers) updateAddress(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) deleteAddress(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	if err := h.svc.DeleteAddress(r.Context(), principal(r).ID, id); err != nil {
+	if err := h.svc.DeleteAddress(r.Context(), auth.PrincipalOf(r).ID, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -259,7 +245,7 @@ func (h *Handlers) staffLogin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) staffMe(w http.ResponseWriter, r *http.Request) error {
-	st, err := h.svc.StaffMe(r.Context(), principal(r).ID)
+	st, err := h.svc.StaffMe(r.Context(), auth.PrincipalOf(r).ID)
 	if err != nil {
 		return err
 	}
