@@ -88,6 +88,21 @@ func (br *broker) start(b *events.AMQP) {
 	}
 }
 
+// channel opens a plain channel on the test broker, closed when the test ends.
+func (br *broker) channel(t testing.TB) *amqp.Channel {
+	t.Helper()
+	conn, err := amqp.Dial(br.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
 func (br *broker) cleanup() {
 	conn, err := amqp.Dial(br.url)
 	if err != nil {
@@ -116,15 +131,7 @@ func (br *broker) cleanup() {
 // queueDepth is how many messages wait in a consumer's queue.
 func (br *broker) queueDepth(consumer string) int {
 	br.t.Helper()
-	conn, err := amqp.Dial(br.url)
-	if err != nil {
-		br.t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		br.t.Fatal(err)
-	}
+	ch := br.channel(br.t)
 	q, err := ch.QueueDeclarePassive(br.opts.QueuePrefix+consumer, true, false, false, false, nil)
 	if err != nil {
 		br.t.Fatal(err)
@@ -176,16 +183,9 @@ func TestAMQPMessageProperties(t *testing.T) {
 	if err := bus.Publish(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := amqp.Dial(br.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := br.channel(t)
 	var d amqp.Delivery
+	var err error
 	waitFor(t, 5*time.Second, "the message", func() bool {
 		var ok bool
 		d, ok, err = ch.Get(br.opts.QueuePrefix+"inspect", true)
@@ -527,15 +527,8 @@ func TestAMQPRecoversDeletedTopology(t *testing.T) {
 			br.subscribe(bus, "stubborn", []string{"order.#"}, rec.handle)
 			br.start(bus)
 
-			conn, err := amqp.Dial(br.url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			ch, err := conn.Channel()
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := br.channel(t)
+			var err error
 			// Someone deletes the exchange (publishing fails with a channel error) or the
 			// queue (the broker cancels the consumer).
 			if deleted == "exchange" {

@@ -84,16 +84,9 @@ func counter(t *testing.T, reg *prometheus.Registry, name, label, value string) 
 // getOne takes one message from queue with a plain channel, waiting for it to arrive.
 func (br *broker) getOne(queue string) amqp.Delivery {
 	br.t.Helper()
-	conn, err := amqp.Dial(br.url)
-	if err != nil {
-		br.t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		br.t.Fatal(err)
-	}
+	ch := br.channel(br.t)
 	var d amqp.Delivery
+	var err error
 	waitFor(br.t, 10*time.Second, "a message in "+queue, func() bool {
 		var ok bool
 		d, ok, err = ch.Get(queue, true)
@@ -267,15 +260,7 @@ func TestAMQPUndecodableMessageGoesToDLQ(t *testing.T) {
 	br.subscribe(bus, "strict", []string{"inventory.#"}, rec.handle)
 	br.start(bus)
 
-	conn, err := amqp.Dial(br.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := br.channel(t)
 	garbage := []byte(`{"product_id": 1, "new_inventory": 42}`) // not an envelope
 	if err := ch.PublishWithContext(context.Background(), br.opts.Exchange, "inventory.update", false, false,
 		amqp.Publishing{ContentType: "application/json", MessageId: "ext-1", Body: garbage}); err != nil {
@@ -320,15 +305,7 @@ func TestAMQPMissingRetryQueueLosesNothing(t *testing.T) {
 	br.subscribe(bus, "careful", []string{"order.created"}, fx.handle)
 	br.start(bus)
 
-	conn, err := amqp.Dial(br.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := br.channel(t)
 	if _, err := ch.QueueDelete(br.opts.QueuePrefix+"careful.retry", false, false, false); err != nil {
 		t.Fatal(err)
 	}
