@@ -93,16 +93,19 @@ func (ix *Indexer) reindexCategory(ctx context.Context, categoryID ids.ID) error
 	if err != nil {
 		return err
 	}
-	f := ListFilter{Status: OnShelf, CategoryIDs: Descendants(all, categoryID), Limit: 500}
+	// Off-shelf products are not in the index, so the on-shelf ones are all that changes.
+	f := ListFilter{Status: OnShelf, CategoryIDs: Descendants(all, categoryID), Limit: 500, WithSKUs: true}
 	for {
 		page, _, err := ix.store.Products(ctx, f)
 		if err != nil {
 			return err
 		}
-		for _, p := range page {
-			if err := ix.Reindex(ctx, p.ID); err != nil {
-				return err
-			}
+		docs := make([]SearchDoc, len(page))
+		for i, p := range page {
+			docs[i] = docFor(p, all)
+		}
+		if err := ix.index.Put(ctx, docs...); err != nil {
+			return err
 		}
 		if len(page) < f.Limit {
 			return nil

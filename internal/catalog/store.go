@@ -22,6 +22,8 @@ type ListFilter struct {
 	Sort      string
 	Offset    int
 	Limit     int
+	// WithSKUs loads each product's SKUs too (one more query for the whole page).
+	WithSKUs bool
 }
 
 // SKURef is a SKU as other modules see it: enough to price, name and check it, including

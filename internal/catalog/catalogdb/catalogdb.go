@@ -405,7 +405,21 @@ func (s *Store) Products(ctx context.Context, f catalog.ListFilter) ([]catalog.P
 		}
 		out = append(out, p)
 	}
-	return out, total, rows.Err()
+	if err := rows.Err(); err != nil || !f.WithSKUs {
+		return out, total, err
+	}
+	idList := make([]ids.ID, len(out))
+	for i, p := range out {
+		idList[i] = p.ID
+	}
+	skus, err := productSKUs(ctx, s.db.Read(), idList...)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range out {
+		out[i].SKUs = skus[out[i].ID]
+	}
+	return out, total, nil
 }
 
 // ProductsByIDs returns the live products among productIDs, without their SKUs.

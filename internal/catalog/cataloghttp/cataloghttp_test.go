@@ -428,3 +428,20 @@ func TestCategoryUpdateKeepsOrMovesParent(t *testing.T) {
 		t.Fatalf("parent_id null moves it to the top: %v", c)
 	}
 }
+
+// Category names are searchable: renaming a category re-indexes the products under it.
+func TestCategoryRenameReachesSearch(t *testing.T) {
+	f := newFixture(t, nil)
+	top := f.category("数码", nil)
+	leaf := f.category("折叠屏", f.category("通讯", top))
+	f.must(201, "POST", "/api/v1/admin/products", phone(leaf, "Mate X5"))
+	count := func(q string) int {
+		var p struct{ Total int }
+		f.s.Do("GET", "/api/v1/search?q="+url.QueryEscape(q), "", nil).Decode(t, &p)
+		return p.Total
+	}
+	apptest.Eventually(t, "indexed under its category", func() bool { return count("折叠屏") == 1 })
+	f.must(200, "PUT", "/api/v1/admin/categories/"+leaf, map[string]any{"name": "卫星电话"})
+	apptest.Eventually(t, "found by the new category name", func() bool { return count("卫星电话") == 1 })
+	apptest.Eventually(t, "no longer by the old one", func() bool { return count("折叠屏") == 0 })
+}

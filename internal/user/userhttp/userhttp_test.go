@@ -494,7 +494,7 @@ func TestWeChatLogin(t *testing.T) {
 	}
 }
 
-func TestPanicsAndUnknownErrorsDoNotLeak(t *testing.T) {
+func TestRequestIDEchoedOnlyWhenSafe(t *testing.T) {
 	s := start(t, nil)
 	// A request id from the client is echoed when it is sane and replaced when it is not.
 	req, _ := http.NewRequest("GET", s.URL+"/healthz", nil)
