@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/minimart/minimart/internal/cart"
 	"github.com/minimart/minimart/internal/catalog"
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/order"
+	"github.com/minimart/minimart/internal/payment"
+	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/user"
 )
@@ -101,4 +104,40 @@ func (c orderCart) Selected(ctx context.Context, userID ids.ID) ([]order.LineRef
 
 func (c orderCart) Remove(ctx context.Context, userID ids.ID, skuIDs []ids.ID) error {
 	return c.svc.RemoveSKUs(ctx, userID, skuIDs)
+}
+
+type paymentOrders struct{ svc *order.Service }
+
+func (o paymentOrders) Order(ctx context.Context, userID, orderID ids.ID) (payment.PayableOrder, error) {
+	ord, err := o.svc.Order(ctx, userID, orderID)
+	if err != nil {
+		return payment.PayableOrder{}, err
+	}
+	desc := "Minimart " + ord.OrderNo
+	if len(ord.Lines) > 0 {
+		desc = ord.Lines[0].Title
+		if len(ord.Lines) > 1 {
+			desc += fmt.Sprintf(" 等%d件", len(ord.Lines))
+		}
+	}
+	return payment.PayableOrder{ID: ord.ID, OrderNo: ord.OrderNo, UserID: ord.UserID, Status: string(ord.Status),
+		Payable: ord.Payable, PayDeadline: ord.PayDeadline, Description: desc}, nil
+}
+
+func (o paymentOrders) StartFullRefund(ctx context.Context, orderID ids.ID, actor, reason string) error {
+	err := o.svc.StartFullRefund(ctx, orderID, actor, reason)
+	if e, ok := errs.As(err); ok && errors.Is(err, order.ErrInvalidState) {
+		return payment.ErrNotRefundable.Withf("%s", e.Message)
+	}
+	return err
+}
+
+type paymentBuyers struct{ svc *user.Service }
+
+func (b paymentBuyers) OpenID(ctx context.Context, userID ids.ID) (string, error) {
+	u, err := b.svc.Me(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return u.OpenID, nil
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +39,10 @@ import (
 	"github.com/minimart/minimart/internal/order"
 	"github.com/minimart/minimart/internal/order/orderdb"
 	"github.com/minimart/minimart/internal/order/orderhttp"
+	"github.com/minimart/minimart/internal/payment"
+	"github.com/minimart/minimart/internal/payment/paymentdb"
+	"github.com/minimart/minimart/internal/payment/paymenthttp"
+	"github.com/minimart/minimart/internal/payment/sandbox"
 	"github.com/minimart/minimart/internal/platform/auth"
 	"github.com/minimart/minimart/internal/platform/blob"
 	"github.com/minimart/minimart/internal/platform/cache"
@@ -56,7 +61,7 @@ import (
 // Migrations lists every module's schema in the order they are applied.
 func Migrations() []sqldb.Migrations {
 	return []sqldb.Migrations{events.OutboxMigrations, userdb.Migrations, catalogdb.Migrations, inventorydb.Migrations,
-		cartdb.Migrations, orderdb.Migrations}
+		cartdb.Migrations, orderdb.Migrations, paymentdb.Migrations, sandbox.Migrations}
 }
 
 // App is one running Minimart process.
@@ -67,6 +72,9 @@ type App struct {
 	Inventory *inventory.Service
 	Cart      *cart.Service
 	Orders    *order.Service
+	Payments  *payment.Service
+	// Sandbox is the built-in payment provider; nil when it is not offered.
+	Sandbox   *sandbox.Provider
 	Indexer   *catalog.Indexer
 	DB        *sqldb.DB
 	log       *slog.Logger
@@ -77,6 +85,8 @@ type App struct {
 	relay     *events.Relay
 	handler   http.Handler
 	closers   []func() error
+	// publicURL is MINIMART_PUBLIC_URL, or the listening address once Run knows it.
+	publicURL atomic.Pointer[string]
 }
 
 // New builds the app for cfg: opens and migrates the database and connects the cache and
@@ -176,6 +186,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 			PayTimeout: cfg.OrderPayTimeout, AutoComplete: cfg.OrderAutoComplete, ReservationGrace: 10 * time.Minute,
 			ShippingFee: money.Fen(cfg.ShippingFee), FreeShippingOver: money.Fen(cfg.FreeShippingOver),
 		}, log)
+	if err := a.buildPayments(ctx, key, gen, outbox, reg); err != nil {
+		return nil, err
+	}
 	images, err := blob.NewDir(filepath.Join(cfg.DataDir, "media"), "/media/")
 	if err != nil {
 		return nil, err
@@ -210,6 +223,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	rt.Handle("GET /api/v1/admin/events/dead-letters", tokens.Staff(auth.RoleAdmin)(web.HandlerFunc(a.deadLetters)))
 	carthttp.Routes(rt, a.Cart, tokens)
 	orderhttp.Routes(rt, a.Orders, tokens)
+	paymenthttp.Routes(rt, a.Payments, tokens, ips)
+	if a.Sandbox != nil {
+		sandbox.CashierRoutes(rt, a.Sandbox)
+	}
 	rt.Handle("GET /media/{name}", images.Handler())
 
 	a.handler = web.Chain(rt,
@@ -236,6 +253,13 @@ func (a *App) subscribe(views *catalog.Views) error {
 	}
 	if err := a.bus.Subscribe("catalog-search-"+node,
 		[]string{catalog.EventProductChanged, catalog.EventCategoryChanged}, a.Indexer.HandleEvent); err != nil {
+		return err
+	}
+	if err := a.bus.Subscribe("order-payments", []string{payment.EventSucceeded, payment.EventRefunded},
+		a.Orders.PaymentEvents(a.Payments)); err != nil {
+		return err
+	}
+	if err := a.bus.Subscribe("payment", []string{order.EventCancelled}, a.Payments.HandleEvent); err != nil {
 		return err
 	}
 	return a.bus.Subscribe("inventory", []string{order.EventPaid, order.EventCancelled}, a.Inventory.HandleEvent)
@@ -327,6 +351,10 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Run starts the bus and the outbox relay and serves HTTP on ln until ctx is cancelled;
 // then in-flight requests finish and background work stops.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	if a.Config.PublicURL == "" {
+		u := listenURL(ln.Addr())
+		a.publicURL.Store(&u)
+	}
 	if err := a.bus.Start(ctx); err != nil {
 		// A broker that is down is not fatal: the outbox keeps events until it returns.
 		a.log.Warn("event bus not connected yet; events wait in the outbox", slog.String("error", err.Error()))
@@ -335,6 +363,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	g.Go(func() error { return a.relay.Run(gctx) })
 	g.Go(func() error { return a.Orders.RunScheduler(gctx, a.Config.ScheduleInterval) })
 	g.Go(func() error { return a.Inventory.RunSweeper(gctx, a.Config.ScheduleInterval) })
+	g.Go(func() error { return a.Payments.RunQuerier(gctx, a.Config.ScheduleInterval) })
 	if a.stockSync != nil {
 		g.Go(func() error { return a.stockSync.Run(gctx) })
 	}

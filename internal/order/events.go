@@ -12,6 +12,8 @@ const (
 	EventCancelled = "order.cancelled"
 	EventShipped   = "order.shipped"
 	EventCompleted = "order.completed"
+	EventRefunding = "order.refunding"
+	EventRefunded  = "order.refunded"
 )
 
 // Changed is the payload of every order event: the order after the change.

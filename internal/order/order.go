@@ -25,9 +25,11 @@ type Order struct {
 	Address     AddressSnapshot `json:"address"`
 	PayDeadline time.Time       `json:"pay_deadline"`
 	PaidAt      *time.Time      `json:"paid_at,omitempty"`
-	ShippedAt   *time.Time      `json:"shipped_at,omitempty"`
-	CompletedAt *time.Time      `json:"completed_at,omitempty"`
-	CancelledAt *time.Time      `json:"cancelled_at,omitempty"`
+	// PaymentID is the payment that paid the order.
+	PaymentID   ids.ID     `json:"payment_id,omitempty"`
+	ShippedAt   *time.Time `json:"shipped_at,omitempty"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
 	// AutoCompleteAt is when a shipped order completes if the buyer does not confirm receipt.
 	AutoCompleteAt *time.Time `json:"auto_complete_at,omitempty"`
 	Carrier        string     `json:"carrier,omitempty"`

@@ -287,6 +287,7 @@ func (s *Service) event(typ string, o Order, reason string) (events.Event, error
 // eventFor names the event a transition to a status publishes.
 var eventFor = map[Status]string{
 	Paid: EventPaid, Cancelled: EventCancelled, Shipped: EventShipped, Completed: EventCompleted,
+	Refunding: EventRefunding, Refunded: EventRefunded,
 }
 
 // transition moves the order to `to` if the state machine allows it, stamping times,

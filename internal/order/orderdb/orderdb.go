@@ -45,6 +45,13 @@ func nullTime(t *time.Time) any {
 	return sqldb.Time(*t)
 }
 
+func nullID(id ids.ID) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
 func timePtr(t sql.NullTime) *time.Time {
 	if !t.Valid {
 		return nil
@@ -135,15 +142,16 @@ func (s *Store) DropKey(ctx context.Context, userID ids.ID, key string) error {
 
 const orderColumns = `id, order_no, user_id, status, items_total, shipping_fee, payable, remark, address,
 	pay_deadline, paid_at, shipped_at, completed_at, cancelled_at, auto_complete_at, carrier, tracking_no, staff_note,
-	created_at, updated_at`
+	created_at, updated_at, payment_id`
 
 func scanOrder(row scanner) (order.Order, error) {
 	var o order.Order
 	var address string
 	var paid, shipped, completed, cancelled, autoComplete sql.NullTime
+	var paymentID sql.NullInt64
 	err := row.Scan(&o.ID, &o.OrderNo, &o.UserID, &o.Status, &o.ItemsTotal, &o.ShippingFee, &o.Payable, &o.Remark, &address,
 		&o.PayDeadline, &paid, &shipped, &completed, &cancelled, &autoComplete, &o.Carrier, &o.TrackingNo, &o.StaffNote,
-		&o.CreatedAt, &o.UpdatedAt)
+		&o.CreatedAt, &o.UpdatedAt, &paymentID)
 	if err != nil {
 		return o, err
 	}
@@ -153,6 +161,7 @@ func scanOrder(row scanner) (order.Order, error) {
 	o.PayDeadline, o.CreatedAt, o.UpdatedAt = o.PayDeadline.UTC(), o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	o.PaidAt, o.ShippedAt, o.CompletedAt = timePtr(paid), timePtr(shipped), timePtr(completed)
 	o.CancelledAt, o.AutoCompleteAt = timePtr(cancelled), timePtr(autoComplete)
+	o.PaymentID = ids.ID(paymentID.Int64)
 	return o, nil
 }
 
@@ -218,10 +227,11 @@ func orderWhere(ctx context.Context, q sqldb.Querier, suffix, where string, args
 func (s *Store) Create(ctx context.Context, o order.Order, t order.Transition, key string, ev events.Event) error {
 	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO orders ("+orderColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			o.ID, o.OrderNo, o.UserID, o.Status, o.ItemsTotal, o.ShippingFee, o.Payable, o.Remark, mustJSON(o.Address),
 			sqldb.Time(o.PayDeadline), nullTime(o.PaidAt), nullTime(o.ShippedAt), nullTime(o.CompletedAt), nullTime(o.CancelledAt),
-			nullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, sqldb.Time(o.CreatedAt), sqldb.Time(o.UpdatedAt))
+			nullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, sqldb.Time(o.CreatedAt), sqldb.Time(o.UpdatedAt),
+			nullID(o.PaymentID))
 		if sqldb.IsUniqueViolation(err) {
 			return fmt.Errorf("insert order %d: order id or number %q already exists: %w", o.ID, o.OrderNo, err)
 		}
@@ -411,10 +421,10 @@ func (s *Store) Update(ctx context.Context, id ids.ID, fn func(*order.Order) (or
 		o.UpdatedAt = sqldb.Time(o.UpdatedAt)
 		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = ?, items_total = ?, shipping_fee = ?, payable = ?,
 			remark = ?, address = ?, pay_deadline = ?, paid_at = ?, shipped_at = ?, completed_at = ?, cancelled_at = ?,
-			auto_complete_at = ?, carrier = ?, tracking_no = ?, staff_note = ?, updated_at = ? WHERE id = ?`,
+			auto_complete_at = ?, carrier = ?, tracking_no = ?, staff_note = ?, updated_at = ?, payment_id = ? WHERE id = ?`,
 			o.Status, o.ItemsTotal, o.ShippingFee, o.Payable, o.Remark, mustJSON(o.Address), sqldb.Time(o.PayDeadline),
 			nullTime(o.PaidAt), nullTime(o.ShippedAt), nullTime(o.CompletedAt), nullTime(o.CancelledAt),
-			nullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, o.UpdatedAt, id)
+			nullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, o.UpdatedAt, nullID(o.PaymentID), id)
 		if err != nil {
 			return fmt.Errorf("update order: %w", err)
 		}

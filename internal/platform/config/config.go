@@ -52,6 +52,22 @@ var Vars = []Var{
 	{Name: "MINIMART_WECHAT_APPID", Default: "", Help: "mini-program appid; with the secret enables POST /api/v1/auth/wechat"},
 	{Name: "MINIMART_WECHAT_SECRET", Default: "", Secret: true, Help: "mini-program appsecret"},
 	{Name: "MINIMART_WECHAT_API_BASE", Default: "https://api.weixin.qq.com", Help: "base URL of the WeChat API (code2session)"},
+	{Name: "MINIMART_PUBLIC_URL", Default: "", Help: "the shop's address as payment providers and browsers reach it (notify URLs, sandbox cashier); empty = http://127.0.0.1:<port>"},
+	{Name: "MINIMART_PAYMENT_SANDBOX", Default: "auto", Help: "auto: offer the built-in sandbox provider only when no real provider is configured; 1: always; 0: never"},
+	{Name: "MINIMART_PAYMENT_QUERY_AFTER", Default: "2m", Help: "a payment pending this long is queried at its provider (in case its notify was lost); later queries back off to 10m"},
+	{Name: "MINIMART_PAYMENT_RETURN_URL", Default: "", Help: "where Alipay's web cashier sends the browser after paying; empty = none"},
+	{Name: "MINIMART_WECHATPAY_MCH_ID", Default: "", Help: "WeChat Pay merchant id; with the other MINIMART_WECHATPAY_* variables enables wechat_jsapi and wechat_native"},
+	{Name: "MINIMART_WECHATPAY_APPID", Default: "", Help: "appid payments are made under; empty = MINIMART_WECHAT_APPID (the mini-program)"},
+	{Name: "MINIMART_WECHATPAY_MCH_SERIAL", Default: "", Help: "serial number of the merchant API certificate"},
+	{Name: "MINIMART_WECHATPAY_PRIVATE_KEY_FILE", Default: "", Help: "PEM file of the merchant API private key (apiclient_key.pem)"},
+	{Name: "MINIMART_WECHATPAY_APIV3_KEY", Default: "", Secret: true, Help: "the 32-byte APIv3 key that decrypts notifies"},
+	{Name: "MINIMART_WECHATPAY_PUBLIC_KEY_ID", Default: "", Help: "WeChat Pay public key id (PUB_KEY_ID_…) or platform certificate serial"},
+	{Name: "MINIMART_WECHATPAY_PUBLIC_KEY_FILE", Default: "", Help: "PEM file of the WeChat Pay public key or platform certificate that signs notifies and answers"},
+	{Name: "MINIMART_WECHATPAY_API_BASE", Default: "", Help: "WeChat Pay API base; empty = https://api.mch.weixin.qq.com (tests point it at a fake)"},
+	{Name: "MINIMART_ALIPAY_APPID", Default: "", Help: "Alipay app id; with the key files enables alipay_wap, alipay_page and alipay_qr"},
+	{Name: "MINIMART_ALIPAY_PRIVATE_KEY_FILE", Default: "", Help: "file of the app private key (PEM or the bare base64 Alipay's tool writes)"},
+	{Name: "MINIMART_ALIPAY_PUBLIC_KEY_FILE", Default: "", Help: "file of the Alipay public key that signs notifies and answers"},
+	{Name: "MINIMART_ALIPAY_GATEWAY", Default: "", Help: "Alipay gateway; empty = https://openapi.alipay.com/gateway.do (tests point it at a fake)"},
 	{Name: "MINIMART_BOOTSTRAP_ADMIN", Default: "auto", Help: "auto: create an admin with a printed random password on the embedded first start; 0: never"},
 }
 
@@ -87,6 +103,22 @@ type Config struct {
 	WeChatSecret       string
 	WeChatAPIBase      string
 	BootstrapAdminAuto bool
+	PublicURL          string
+	PaymentSandbox     string
+	PaymentQueryAfter  time.Duration
+	PaymentReturnURL   string
+	WeChatPay          WeChatPay
+	Alipay             Alipay
+}
+
+// WeChatPay is the WeChat Pay merchant configuration; MchID "" means not configured.
+type WeChatPay struct {
+	MchID, AppID, MchSerial, PrivateKeyFile, APIv3Key, PublicKeyID, PublicKeyFile, APIBase string
+}
+
+// Alipay is the Alipay app configuration; AppID "" means not configured.
+type Alipay struct {
+	AppID, PrivateKeyFile, PublicKeyFile, Gateway string
 }
 
 // Embedded reports whether this is the embedded shape (SQLite, no external services).
@@ -140,6 +172,38 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 		WeChatAppID:       l.str("MINIMART_WECHAT_APPID"),
 		WeChatSecret:      l.str("MINIMART_WECHAT_SECRET"),
 		WeChatAPIBase:     l.url("MINIMART_WECHAT_API_BASE", "http", "https"),
+		PublicURL:         l.url("MINIMART_PUBLIC_URL", "http", "https"),
+		PaymentSandbox:    l.oneOf("MINIMART_PAYMENT_SANDBOX", "auto", "0", "1"),
+		PaymentQueryAfter: l.duration("MINIMART_PAYMENT_QUERY_AFTER", 10*time.Millisecond, 24*time.Hour),
+		PaymentReturnURL:  l.url("MINIMART_PAYMENT_RETURN_URL", "http", "https"),
+		WeChatPay: WeChatPay{
+			MchID: l.str("MINIMART_WECHATPAY_MCH_ID"), AppID: l.str("MINIMART_WECHATPAY_APPID"),
+			MchSerial: l.str("MINIMART_WECHATPAY_MCH_SERIAL"), PrivateKeyFile: l.str("MINIMART_WECHATPAY_PRIVATE_KEY_FILE"),
+			APIv3Key: l.str("MINIMART_WECHATPAY_APIV3_KEY"), PublicKeyID: l.str("MINIMART_WECHATPAY_PUBLIC_KEY_ID"),
+			PublicKeyFile: l.str("MINIMART_WECHATPAY_PUBLIC_KEY_FILE"), APIBase: l.url("MINIMART_WECHATPAY_API_BASE", "http", "https"),
+		},
+		Alipay: Alipay{
+			AppID: l.str("MINIMART_ALIPAY_APPID"), PrivateKeyFile: l.str("MINIMART_ALIPAY_PRIVATE_KEY_FILE"),
+			PublicKeyFile: l.str("MINIMART_ALIPAY_PUBLIC_KEY_FILE"), Gateway: l.url("MINIMART_ALIPAY_GATEWAY", "http", "https"),
+		},
+	}
+	if c.WeChatPay.AppID == "" {
+		c.WeChatPay.AppID = c.WeChatAppID
+	}
+	if w := c.WeChatPay; w.MchID != "" {
+		for name, v := range map[string]string{"MINIMART_WECHATPAY_APPID (or MINIMART_WECHAT_APPID)": w.AppID,
+			"MINIMART_WECHATPAY_MCH_SERIAL": w.MchSerial, "MINIMART_WECHATPAY_PRIVATE_KEY_FILE": w.PrivateKeyFile,
+			"MINIMART_WECHATPAY_PUBLIC_KEY_ID": w.PublicKeyID, "MINIMART_WECHATPAY_PUBLIC_KEY_FILE": w.PublicKeyFile} {
+			if v == "" {
+				l.fail(name, "must be set when MINIMART_WECHATPAY_MCH_ID is set")
+			}
+		}
+		if len(w.APIv3Key) != 32 {
+			l.fail("MINIMART_WECHATPAY_APIV3_KEY", "must be the 32-byte APIv3 key when MINIMART_WECHATPAY_MCH_ID is set")
+		}
+	}
+	if a := c.Alipay; a.AppID != "" && (a.PrivateKeyFile == "" || a.PublicKeyFile == "") {
+		l.fail("MINIMART_ALIPAY_APPID", "set MINIMART_ALIPAY_PRIVATE_KEY_FILE and MINIMART_ALIPAY_PUBLIC_KEY_FILE with it")
 	}
 	switch l.str("MINIMART_BOOTSTRAP_ADMIN") {
 	case "auto", "1":
