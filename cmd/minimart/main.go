@@ -42,6 +42,8 @@ commands:
   admin create          create a staff account      --username U --password-file F --role admin|operator
   demo load             load the demo catalog       --products 200
   reindex               rebuild the search index from the database
+  sandbox pay ORDER-NO  pay an order at the sandbox cashier  --server http://127.0.0.1:8080 [--fail]
+  payments reconcile    compare each provider's bill with ours  --date YYYY-MM-DD
   version               print the version
   help                  this text and the environment variables
 `
@@ -63,6 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demoCommand(ctx, args, getenv, stdout, stderr)
 	case "reindex":
 		return reindex(ctx, args, getenv, stdout, stderr)
+	case "sandbox":
+		return sandboxCommand(ctx, args, stdout, stderr)
+	case "payments":
+		return paymentsCommand(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "minimart", version())
 		return nil

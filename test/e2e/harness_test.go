@@ -268,6 +268,12 @@ var httpClient = &http.Client{Timeout: 10 * time.Second}
 // status and decodes the body into out (if not nil). It returns the raw body.
 func call(t *testing.T, method, url, token string, in any, wantStatus int, out any) []byte {
 	t.Helper()
+	return callWith(t, method, url, token, nil, in, wantStatus, out)
+}
+
+// callWith is call with extra request headers (an Idempotency-Key, say).
+func callWith(t *testing.T, method, url, token string, headers map[string]string, in any, wantStatus int, out any) []byte {
+	t.Helper()
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -285,6 +291,9 @@ func call(t *testing.T, method, url, token string, in any, wantStatus int, out a
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
