@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/maypok86/otter/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/minimart/minimart/internal/platform/errs"
@@ -35,6 +36,9 @@ type Config struct {
 	ReturnURL string
 }
 
+// settledCacheSize bounds the memory of succeeded payments kept for duplicate notifies.
+const settledCacheSize = 100_000
+
 // closeGrace is how long past its deadline a payment is still asked about before it is
 // closed as unpaid, so that a buyer paying in the last second is not closed under them.
 const closeGrace = 5 * time.Minute
@@ -51,6 +55,10 @@ type Service struct {
 	log       *slog.Logger
 	notifyLog *notificationLog
 	metrics   *metrics
+	// settled remembers payments known to have succeeded, by provider and out_trade_no,
+	// with their amount. Success is final, so the entry never goes stale on any instance;
+	// it lets a provider's repeated notifies be answered without reading the database.
+	settled *otter.Cache[string, money.Fen]
 	now       func() time.Time
 }
 
@@ -80,6 +88,7 @@ func NewService(store Storer, providers []Provider, orders Orders, buyers Buyers
 		return nil, err
 	}
 	s.notifyLog = newNotificationLog(store, log)
+	s.settled = otter.Must(&otter.Options[string, money.Fen]{MaximumSize: settledCacheSize})
 	return s, nil
 }
 
@@ -302,6 +311,10 @@ func rejected(format string, args ...any) error {
 // success marks the payment succeeded and writes payment.succeeded in the same
 // transaction, once.
 func (s *Service) applyTrade(ctx context.Context, prov Provider, n Notice, source string) (Outcome, error) {
+	settledKey := prov.Name() + "\x00" + n.OutTradeNo
+	if amount, ok := s.settled.GetIfPresent(settledKey); ok && n.State == TradeSuccess && n.Amount == amount {
+		return OutcomeDuplicate, nil
+	}
 	p, err := s.store.PaymentByTradeNo(ctx, prov.Name(), n.OutTradeNo)
 	if errors.Is(err, ErrPaymentNotFound) {
 		return OutcomeRejected, rejected("out_trade_no %q is not a payment of ours", n.OutTradeNo)
@@ -322,6 +335,7 @@ func (s *Service) applyTrade(ctx context.Context, prov Provider, n Notice, sourc
 	if p.Status == Succeeded {
 		// Read without a lock: a payment once succeeded stays succeeded, so this answer is
 		// final and duplicates cost no write.
+		s.settled.Set(settledKey, p.Amount)
 		return OutcomeDuplicate, nil
 	}
 	outcome := OutcomeDuplicate
@@ -340,7 +354,7 @@ func (s *Service) applyTrade(ctx context.Context, prov Provider, n Notice, sourc
 			paidAt = now
 		}
 		p.Status, p.TransactionID, p.PaidAt, p.ClosedAt, p.NextQueryAt, p.UpdatedAt = Succeeded, n.TransactionID, &paidAt, nil, nil, now
-		ev, err := events.New(s.ids.New(), EventSucceeded, p.OrderNo, Paid{PaymentID: p.ID, OrderID: p.OrderID,
+		ev, err := events.New(s.ids.New(), EventSucceeded, p.ID.String(), Paid{PaymentID: p.ID, OrderID: p.OrderID,
 			OrderNo: p.OrderNo, Provider: p.Provider, Method: p.Method, Amount: p.Amount, TransactionID: p.TransactionID,
 			PaidAt: paidAt, Source: source})
 		if err != nil {
@@ -352,6 +366,7 @@ func (s *Service) applyTrade(ctx context.Context, prov Provider, n Notice, sourc
 	if err != nil {
 		return "", err
 	}
+	s.settled.Set(settledKey, p.Amount)
 	return outcome, nil
 }
 
@@ -403,7 +418,7 @@ func (s *Service) applyRefundResult(ctx context.Context, refundID ids.ID, res Re
 		r.Status = RefundDone
 		p.Refunded += r.Amount
 		p.UpdatedAt = now
-		ev, err := events.New(s.ids.New(), EventRefunded, p.OrderNo, Refunded{RefundID: r.ID, PaymentID: p.ID,
+		ev, err := events.New(s.ids.New(), EventRefunded, p.ID.String(), Refunded{RefundID: r.ID, PaymentID: p.ID,
 			OrderID: p.OrderID, OrderNo: p.OrderNo, Amount: r.Amount, RefundedTotal: p.Refunded, Paid: p.Amount,
 			Full: p.Refunded == p.Amount, Automatic: r.Automatic})
 		if err != nil {

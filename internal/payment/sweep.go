@@ -71,7 +71,7 @@ func (s *Service) closePayment(ctx context.Context, p Payment, reason string) er
 		}
 		now := s.now().UTC()
 		p.Status, p.ClosedAt, p.NextQueryAt, p.UpdatedAt = Closed, &now, nil, now
-		ev, err := events.New(s.ids.New(), EventFailed, p.OrderNo, Failed{PaymentID: p.ID, OrderID: p.OrderID,
+		ev, err := events.New(s.ids.New(), EventFailed, p.ID.String(), Failed{PaymentID: p.ID, OrderID: p.OrderID,
 			OrderNo: p.OrderNo, Provider: p.Provider, Reason: reason})
 		if err != nil {
 			return nil, err

@@ -147,3 +147,12 @@ func pathOf(url string) string {
 	i := strings.Index(url, "/sandbox/")
 	return url[i:]
 }
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
