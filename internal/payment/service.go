@@ -59,7 +59,7 @@ type Service struct {
 	// with their amount. Success is final, so the entry never goes stale on any instance;
 	// it lets a provider's repeated notifies be answered without reading the database.
 	settled *otter.Cache[string, money.Fen]
-	now       func() time.Time
+	now     func() time.Time
 }
 
 // NewService wires the payment service with the configured providers (at least one).
@@ -251,7 +251,7 @@ func (s *Service) Notifications(ctx context.Context, outTradeNo string) ([]Notif
 // apply. Every notify is logged with its outcome.
 func (s *Service) HandleNotify(ctx context.Context, prov Provider, header http.Header, body []byte) error {
 	entry := Notification{ID: s.ids.New(), Provider: prov.Name(), Headers: headerText(header),
-		Body: strings.ToValidUTF8(string(body), "\uFFFD"),
+		Body:       strings.ToValidUTF8(string(body), "\uFFFD"),
 		ReceivedAt: s.now().UTC()}
 	n, err := prov.ParseNotify(ctx, header, body)
 	var outcome Outcome

@@ -154,7 +154,6 @@ func (s *Store) StartPayment(ctx context.Context, p payment.Payment) (payment.Pa
 	return out, err
 }
 
-
 // SetInstructions keeps what the buyer's client needs to pay.
 func (s *Store) SetInstructions(ctx context.Context, id ids.ID, in payment.Instructions) error {
 	raw, err := json.Marshal(in)

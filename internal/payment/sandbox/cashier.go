@@ -36,7 +36,9 @@ var cashierPage = template.Must(template.New("cashier").Parse(`<!doctype html>
 {{else}}<p>Status: {{.Trade.Status}}</p>{{end}}
 </body></html>`))
 
-func wantsJSON(r *http.Request) bool { return strings.Contains(r.Header.Get("Accept"), "application/json") }
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
 
 func (p *Provider) render(w http.ResponseWriter, r *http.Request, t Trade, message string) error {
 	if wantsJSON(r) {

@@ -150,7 +150,9 @@ func (p *Provider) trade(ctx context.Context, outTradeNo string) (Trade, error) 
 }
 
 // Trade reads a trade, for the cashier page.
-func (p *Provider) Trade(ctx context.Context, outTradeNo string) (Trade, error) { return p.trade(ctx, outTradeNo) }
+func (p *Provider) Trade(ctx context.Context, outTradeNo string) (Trade, error) {
+	return p.trade(ctx, outTradeNo)
+}
 
 // Errors of the cashier.
 var (
@@ -307,7 +309,9 @@ func (p *Provider) ParseNotify(_ context.Context, header http.Header, body []byt
 	return out, nil
 }
 
-func rejected(reason string) error { return fmt.Errorf("%w: sandbox: %s", payment.ErrNotifyRejected, reason) }
+func rejected(reason string) error {
+	return fmt.Errorf("%w: sandbox: %s", payment.ErrNotifyRejected, reason)
+}
 
 // Acknowledge answers like WeChat Pay: 204 when accepted, a JSON FAIL otherwise.
 func (p *Provider) Acknowledge(w http.ResponseWriter, err error) {
