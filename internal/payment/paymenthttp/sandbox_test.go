@@ -13,6 +13,7 @@ import (
 
 	"github.com/minimart/minimart/internal/apptest"
 	"github.com/minimart/minimart/internal/payment/sandbox"
+	"github.com/minimart/minimart/internal/platform/sqldb/sqldbtest"
 )
 
 // The whole sandbox path: pay page → click Pay → signed notify over HTTP → order paid →
@@ -194,7 +195,15 @@ func TestNotifyRefusedChangesNothing(t *testing.T) {
 
 // The same valid notify 20 times at once: one state change, one event, twenty successes.
 func TestConcurrentDuplicateNotifies(t *testing.T) {
-	sh := newShop(t, nil)
+	t.Run("sqlite", func(t *testing.T) { concurrentDuplicateNotifies(t, nil) })
+	t.Run("mariadb", func(t *testing.T) {
+		concurrentDuplicateNotifies(t, map[string]string{"MINIMART_DB_URL": sqldbtest.MySQLDatabaseURL(t),
+			"MINIMART_JWT_SECRET": strings.Repeat("k", 32)})
+	})
+}
+
+func concurrentDuplicateNotifies(t *testing.T, env map[string]string) {
+	sh := newShop(t, env)
 	orderID, orderNo := sh.order(1)
 	if r := sh.pay(orderID, "sandbox", "p"); r.Status != 201 {
 		t.Fatal(r.Status, string(r.Body))
