@@ -12,11 +12,12 @@ import (
 // can lose at most the last few milliseconds of log rows, never a payment. Batching keeps a
 // burst of duplicate notifies from costing one write transaction each.
 type notificationLog struct {
-	store Storer
-	log   *slog.Logger
-	queue chan Notification
-	done  chan struct{}
-	once  sync.Once
+	store   Storer
+	log     *slog.Logger
+	queue   chan Notification
+	closing chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 const (
@@ -25,16 +26,25 @@ const (
 )
 
 func newNotificationLog(store Storer, log *slog.Logger) *notificationLog {
-	l := &notificationLog{store: store, log: log, queue: make(chan Notification, notifyLogQueue), done: make(chan struct{})}
+	l := &notificationLog{store: store, log: log, queue: make(chan Notification, notifyLogQueue),
+		closing: make(chan struct{}), done: make(chan struct{})}
 	go l.run()
 	return l
 }
 
 // add queues an entry; when the queue is full it waits, so notifies slow down rather than
-// go unlogged.
+// go unlogged. After close (a notify answered during shutdown) it writes the entry itself.
 func (l *notificationLog) add(ctx context.Context, n Notification) {
 	select {
+	case <-l.closing:
+		l.write([]Notification{n})
+		return
+	default:
+	}
+	select {
 	case l.queue <- n:
+	case <-l.closing:
+		l.write([]Notification{n})
 	case <-ctx.Done():
 		l.write([]Notification{n})
 	}
@@ -43,15 +53,33 @@ func (l *notificationLog) add(ctx context.Context, n Notification) {
 func (l *notificationLog) run() {
 	defer close(l.done)
 	batch := make([]Notification, 0, notifyLogBatch)
-	for n := range l.queue {
-		batch = append(batch[:0], n)
+	for {
+		select {
+		case n := <-l.queue:
+			batch = append(batch[:0], n)
+		case <-l.closing:
+			// The queue is never closed (a late add must not panic): drain what is in it.
+			for {
+				batch = batch[:0]
+				for len(batch) < notifyLogBatch {
+					select {
+					case n := <-l.queue:
+						batch = append(batch, n)
+						continue
+					default:
+					}
+					break
+				}
+				if len(batch) == 0 {
+					return
+				}
+				l.write(batch)
+			}
+		}
 	fill:
 		for len(batch) < notifyLogBatch {
 			select {
-			case more, ok := <-l.queue:
-				if !ok {
-					break fill
-				}
+			case more := <-l.queue:
 				batch = append(batch, more)
 			default:
 				break fill
@@ -69,9 +97,9 @@ func (l *notificationLog) write(batch []Notification) {
 	}
 }
 
-// close writes what is queued and stops.
+// close writes what is queued and stops the writer.
 func (l *notificationLog) close() error {
-	l.once.Do(func() { close(l.queue) })
+	l.once.Do(func() { close(l.closing) })
 	<-l.done
 	return nil
 }

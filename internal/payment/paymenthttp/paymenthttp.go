@@ -19,12 +19,6 @@ import (
 	"github.com/minimart/minimart/internal/platform/web"
 )
 
-// NotifyPathPrefix is where providers send notifies; NotifyPattern routes them.
-const (
-	NotifyPathPrefix = "/api/v1/payments/notify/"
-	NotifyPattern    = "POST " + NotifyPathPrefix + "{provider}"
-)
-
 type handlers struct {
 	svc *payment.Service
 	ips *web.ClientIPs
@@ -39,7 +33,7 @@ func Routes(rt *web.Router, svc *payment.Service, tokens *auth.Tokens, ips *web.
 	rt.HandleFunc("GET /api/v1/payment-methods", h.methods)
 	rt.Handle("POST /api/v1/orders/{id}/payments", buyer(h.initiate))
 	rt.Handle("GET /api/v1/orders/{id}/payments", buyer(h.list))
-	rt.HandleFunc(NotifyPattern, h.notify)
+	rt.HandleFunc("POST /api/v1/payments/notify/{provider}", h.notify)
 	rt.Handle("GET /api/v1/admin/orders/{id}/payments", staff(h.staffList))
 	rt.Handle("POST /api/v1/admin/orders/{id}/refunds", admin(h.refund))
 	rt.Handle("GET /api/v1/admin/payments/notifications", admin(h.notifications))

@@ -75,6 +75,9 @@ func (p *Provider) fail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return cashierError(err)
 	}
+	if t.Status != "pending" {
+		return p.render(w, r, t, "This payment is "+t.Status+"; there is nothing to fail.")
+	}
 	return p.render(w, r, t, "Payment failed. Nothing was charged; you can try again.")
 }
 

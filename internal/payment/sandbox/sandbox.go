@@ -319,13 +319,14 @@ func (p *Provider) Acknowledge(w http.ResponseWriter, err error) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	status := http.StatusInternalServerError
+	status, message := http.StatusInternalServerError, "temporary failure; retry later"
 	if errors.Is(err, payment.ErrNotifyRejected) {
-		status = http.StatusBadRequest
+		// Only the verdict is the provider's business; our internal errors stay in our log.
+		status, message = http.StatusBadRequest, clip(err.Error(), 200)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"code": "FAIL", "message": clip(err.Error(), 200)})
+	json.NewEncoder(w).Encode(map[string]string{"code": "FAIL", "message": message})
 }
 
 // Query reads the trade from the sandbox's books.
