@@ -2,7 +2,8 @@
 // the whole app in process (the HTTP handler chain, SQLite, the relay and the consumers
 // running behind it), against GET /healthz through the same chain in the same run.
 //
-//	go test -run XXX -bench Notify -benchtime 4000x ./bench/payments/
+//	MINIMART_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test \
+//	    go test -run XXX -bench Notify -benchtime 4000x ./bench/payments/
 //
 // -benchtime must be a count (Nx): each first-notify row prepares that many paid-at-the-
 // provider orders before its timer starts. The WeChat rows run against a local fake of
@@ -28,6 +29,7 @@ import (
 	"github.com/minimart/minimart/internal/payment"
 	"github.com/minimart/minimart/internal/payment/wechatpay/wechatpaytest"
 	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/sqldb/sqldbtest"
 	"github.com/minimart/minimart/internal/user"
 )
 
@@ -160,6 +162,12 @@ func BenchmarkNotify(b *testing.B) {
 	}
 	b.Run("wechat_first", func(b *testing.B) { wb.first(b, payment.WeChatNative, payWeChat) })
 	b.Run("wechat_duplicate", func(b *testing.B) { wb.duplicate(b, payment.WeChatNative, payWeChat) })
+
+	// The production database (skipped without MINIMART_TEST_MYSQL_URL).
+	mb := newBench(b, map[string]string{"MINIMART_DB_URL": sqldbtest.MySQLDatabaseURL(b),
+		"MINIMART_JWT_SECRET": strings.Repeat("b", 32)})
+	b.Run("mariadb_sandbox_first", func(b *testing.B) { mb.first(b, payment.SandboxPay, mb.paySandbox) })
+	b.Run("mariadb_sandbox_duplicate", func(b *testing.B) { mb.duplicate(b, payment.SandboxPay, mb.paySandbox) })
 }
 
 func (bn *bench) healthz(b *testing.B) {

@@ -65,6 +65,10 @@ func (a *App) buildPayments(ctx context.Context, signingKey []byte, gen *ids.Gen
 		providers = append(providers, p)
 	}
 	if cfg.PaymentSandbox == "1" || (cfg.PaymentSandbox == "auto" && len(providers) == 0) {
+		if !cfg.Embedded() {
+			a.log.Warn("the sandbox payment provider is on: anyone can pay orders at its cashier without money; " +
+				"configure MINIMART_WECHATPAY_* or MINIMART_ALIPAY_* (or MINIMART_PAYMENT_SANDBOX=0) before taking real orders")
+		}
 		a.Sandbox = sandbox.New(a.DB, sandboxKey(signingKey), publicURL, a.log)
 		a.closers = append(a.closers, a.Sandbox.Stop)
 		providers = append(providers, a.Sandbox)

@@ -36,28 +36,11 @@ var _ order.Storer = (*Store)(nil)
 // New returns a store over db writing events to outbox.
 func New(db *sqldb.DB, outbox *events.Outbox) *Store { return &Store{db: db, outbox: outbox} }
 
-type scanner interface{ Scan(...any) error }
-
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return sqldb.Time(*t)
-}
-
 func nullID(id ids.ID) any {
 	if id == 0 {
 		return nil
 	}
 	return id
-}
-
-func timePtr(t sql.NullTime) *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	u := t.Time.UTC()
-	return &u
 }
 
 func mustJSON(v any) string {
@@ -144,7 +127,7 @@ const orderColumns = `id, order_no, user_id, status, items_total, shipping_fee, 
 	pay_deadline, paid_at, shipped_at, completed_at, cancelled_at, auto_complete_at, carrier, tracking_no, staff_note,
 	created_at, updated_at, payment_id`
 
-func scanOrder(row scanner) (order.Order, error) {
+func scanOrder(row sqldb.Scanner) (order.Order, error) {
 	var o order.Order
 	var address string
 	var paid, shipped, completed, cancelled, autoComplete sql.NullTime
@@ -159,8 +142,8 @@ func scanOrder(row scanner) (order.Order, error) {
 		return o, fmt.Errorf("order %d address: %w", o.ID, err)
 	}
 	o.PayDeadline, o.CreatedAt, o.UpdatedAt = o.PayDeadline.UTC(), o.CreatedAt.UTC(), o.UpdatedAt.UTC()
-	o.PaidAt, o.ShippedAt, o.CompletedAt = timePtr(paid), timePtr(shipped), timePtr(completed)
-	o.CancelledAt, o.AutoCompleteAt = timePtr(cancelled), timePtr(autoComplete)
+	o.PaidAt, o.ShippedAt, o.CompletedAt = sqldb.TimePtr(paid), sqldb.TimePtr(shipped), sqldb.TimePtr(completed)
+	o.CancelledAt, o.AutoCompleteAt = sqldb.TimePtr(cancelled), sqldb.TimePtr(autoComplete)
 	o.PaymentID = ids.ID(paymentID.Int64)
 	return o, nil
 }
@@ -229,8 +212,8 @@ func (s *Store) Create(ctx context.Context, o order.Order, t order.Transition, k
 		_, err := tx.ExecContext(ctx, "INSERT INTO orders ("+orderColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			o.ID, o.OrderNo, o.UserID, o.Status, o.ItemsTotal, o.ShippingFee, o.Payable, o.Remark, mustJSON(o.Address),
-			sqldb.Time(o.PayDeadline), nullTime(o.PaidAt), nullTime(o.ShippedAt), nullTime(o.CompletedAt), nullTime(o.CancelledAt),
-			nullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, sqldb.Time(o.CreatedAt), sqldb.Time(o.UpdatedAt),
+			sqldb.Time(o.PayDeadline), sqldb.NullTime(o.PaidAt), sqldb.NullTime(o.ShippedAt), sqldb.NullTime(o.CompletedAt), sqldb.NullTime(o.CancelledAt),
+			sqldb.NullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, sqldb.Time(o.CreatedAt), sqldb.Time(o.UpdatedAt),
 			nullID(o.PaymentID))
 		if sqldb.IsUniqueViolation(err) {
 			return fmt.Errorf("insert order %d: order id or number %q already exists: %w", o.ID, o.OrderNo, err)
@@ -423,8 +406,8 @@ func (s *Store) Update(ctx context.Context, id ids.ID, fn func(*order.Order) (or
 			remark = ?, address = ?, pay_deadline = ?, paid_at = ?, shipped_at = ?, completed_at = ?, cancelled_at = ?,
 			auto_complete_at = ?, carrier = ?, tracking_no = ?, staff_note = ?, updated_at = ?, payment_id = ? WHERE id = ?`,
 			o.Status, o.ItemsTotal, o.ShippingFee, o.Payable, o.Remark, mustJSON(o.Address), sqldb.Time(o.PayDeadline),
-			nullTime(o.PaidAt), nullTime(o.ShippedAt), nullTime(o.CompletedAt), nullTime(o.CancelledAt),
-			nullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, o.UpdatedAt, nullID(o.PaymentID), id)
+			sqldb.NullTime(o.PaidAt), sqldb.NullTime(o.ShippedAt), sqldb.NullTime(o.CompletedAt), sqldb.NullTime(o.CancelledAt),
+			sqldb.NullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, o.UpdatedAt, nullID(o.PaymentID), id)
 		if err != nil {
 			return fmt.Errorf("update order: %w", err)
 		}

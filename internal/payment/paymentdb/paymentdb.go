@@ -36,23 +36,6 @@ var _ payment.Storer = (*Store)(nil)
 // New returns a store over db writing events to outbox.
 func New(db *sqldb.DB, outbox *events.Outbox) *Store { return &Store{db: db, outbox: outbox} }
 
-type scanner interface{ Scan(...any) error }
-
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return sqldb.Time(*t)
-}
-
-func timePtr(t sql.NullTime) *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	u := t.Time.UTC()
-	return &u
-}
-
 // ---- idempotency keys ----
 
 // Key reads a used key.
@@ -93,7 +76,7 @@ func (s *Store) SaveKey(ctx context.Context, k payment.Idempotency) (payment.Ide
 const paymentColumns = `id, order_id, order_no, user_id, provider, method, amount, refunded, status, transaction_id,
 	instructions, expires_at, paid_at, closed_at, next_query_at, query_attempts, created_at, updated_at`
 
-func scanPayment(row scanner) (payment.Payment, error) {
+func scanPayment(row sqldb.Scanner) (payment.Payment, error) {
 	var p payment.Payment
 	var instructions string
 	var paidAt, closedAt, nextQuery sql.NullTime
@@ -108,7 +91,7 @@ func scanPayment(row scanner) (payment.Payment, error) {
 	if err := json.Unmarshal([]byte(instructions), &p.Instructions); err != nil {
 		return payment.Payment{}, fmt.Errorf("payment %s instructions: %w", p.ID, err)
 	}
-	p.PaidAt, p.ClosedAt, p.NextQueryAt = timePtr(paidAt), timePtr(closedAt), timePtr(nextQuery)
+	p.PaidAt, p.ClosedAt, p.NextQueryAt = sqldb.TimePtr(paidAt), sqldb.TimePtr(closedAt), sqldb.TimePtr(nextQuery)
 	p.ExpiresAt, p.CreatedAt, p.UpdatedAt = p.ExpiresAt.UTC(), p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	return p, nil
 }
@@ -140,7 +123,7 @@ func (s *Store) StartPayment(ctx context.Context, p payment.Payment) (payment.Pa
 		_, err = tx.ExecContext(ctx, "INSERT INTO payments ("+paymentColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, '', '{}', ?, NULL, NULL, ?, 0, ?, ?)`,
 			p.ID, p.OrderID, p.OrderNo, p.UserID, p.Provider, p.Method, p.Amount, p.Status, sqldb.Time(p.ExpiresAt),
-			nullTime(p.NextQueryAt), sqldb.Time(p.CreatedAt), sqldb.Time(p.UpdatedAt))
+			sqldb.NullTime(p.NextQueryAt), sqldb.Time(p.CreatedAt), sqldb.Time(p.UpdatedAt))
 		if err != nil {
 			// A concurrent start won the unique (order_no, provider): the retry reads its row.
 			return fmt.Errorf("insert payment: %w", err)
@@ -226,7 +209,7 @@ func (s *Store) UpdatePayment(ctx context.Context, id ids.ID, fn func(*payment.P
 func updatePayment(ctx context.Context, tx *sqldb.Tx, p payment.Payment) error {
 	_, err := tx.ExecContext(ctx, `UPDATE payments SET method = ?, refunded = ?, status = ?, transaction_id = ?,
 		paid_at = ?, closed_at = ?, next_query_at = ?, query_attempts = ?, updated_at = ? WHERE id = ?`,
-		p.Method, p.Refunded, p.Status, p.TransactionID, nullTime(p.PaidAt), nullTime(p.ClosedAt), nullTime(p.NextQueryAt),
+		p.Method, p.Refunded, p.Status, p.TransactionID, sqldb.NullTime(p.PaidAt), sqldb.NullTime(p.ClosedAt), sqldb.NullTime(p.NextQueryAt),
 		p.QueryAttempts, sqldb.Time(p.UpdatedAt), p.ID)
 	if err != nil {
 		return fmt.Errorf("update payment: %w", err)
@@ -264,7 +247,7 @@ func (s *Store) ClaimDuePayments(ctx context.Context, now time.Time, next func(p
 const refundColumns = `id, payment_id, order_id, order_no, out_refund_no, amount, reason, status, automatic,
 	requested_by, refund_id, next_query_at, created_at, completed_at`
 
-func scanRefund(row scanner) (payment.Refund, error) {
+func scanRefund(row sqldb.Scanner) (payment.Refund, error) {
 	var r payment.Refund
 	var nextQuery, completed sql.NullTime
 	err := row.Scan(&r.ID, &r.PaymentID, &r.OrderID, &r.OrderNo, &r.OutRefundNo, &r.Amount, &r.Reason, &r.Status,
@@ -275,7 +258,7 @@ func scanRefund(row scanner) (payment.Refund, error) {
 	if err != nil {
 		return payment.Refund{}, fmt.Errorf("scan refund: %w", err)
 	}
-	r.NextQueryAt, r.CompletedAt, r.CreatedAt = timePtr(nextQuery), timePtr(completed), r.CreatedAt.UTC()
+	r.NextQueryAt, r.CompletedAt, r.CreatedAt = sqldb.TimePtr(nextQuery), sqldb.TimePtr(completed), r.CreatedAt.UTC()
 	return r, nil
 }
 
@@ -373,7 +356,7 @@ func (s *Store) UpdateRefund(ctx context.Context, id ids.ID, fn func(*payment.Re
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE payment_refunds SET status = ?, refund_id = ?, next_query_at = ?,
-			completed_at = ? WHERE id = ?`, r.Status, r.RefundID, nullTime(r.NextQueryAt), nullTime(r.CompletedAt), id); err != nil {
+			completed_at = ? WHERE id = ?`, r.Status, r.RefundID, sqldb.NullTime(r.NextQueryAt), sqldb.NullTime(r.CompletedAt), id); err != nil {
 			return fmt.Errorf("update refund: %w", err)
 		}
 		if err := updatePayment(ctx, tx, p); err != nil {

@@ -301,3 +301,23 @@ func NullString(s string) any {
 	}
 	return s
 }
+
+// NullTime stores an optional time: nil as NULL, else as Time does.
+func NullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return Time(*t)
+}
+
+// TimePtr reads an optional time column back: NULL as nil, else in UTC.
+func TimePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+// Scanner is a *sql.Row or *sql.Rows, for scan functions that read either.
+type Scanner interface{ Scan(...any) error }
