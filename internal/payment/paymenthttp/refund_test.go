@@ -88,7 +88,7 @@ func TestRefunds(t *testing.T) {
 // provider has and we do not is reported.
 func TestReconcileSandbox(t *testing.T) {
 	sh := newShop(t, nil)
-	orderID, _ := sh.paidOrder(1)
+	orderID, orderNo := sh.paidOrder(1)
 	if r := sh.refund(orderID, "r1", 500, "补偿"); r.Status != 201 {
 		t.Fatal(r.Status, string(r.Body))
 	}
@@ -110,5 +110,35 @@ func TestReconcileSandbox(t *testing.T) {
 	got, err = sh.s.App.Payments.Reconcile(ctx, today)
 	if err != nil || len(got) != 1 || got[0].OutTradeNo != "STRAY1" || got[0].Problem != payment.ProblemMissingHere || got[0].Theirs != 777 {
 		t.Fatalf("reconcile = %+v, %v", got, err)
+	}
+
+	// The provider's books disagree on an amount, and lose a payment and a refund of ours.
+	_, otherNo := sh.paidOrder(1)
+	for _, q := range []string{
+		"UPDATE sandbox_trades SET amount = 3400 WHERE out_trade_no = '" + orderNo + "'",
+		"DELETE FROM sandbox_refunds",
+		"DELETE FROM sandbox_trades WHERE out_trade_no IN ('STRAY1', '" + otherNo + "')",
+	} {
+		if _, err := sh.db().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err = sh.s.App.Payments.Reconcile(ctx, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]payment.Mismatch{
+		orderNo + " " + payment.ProblemAmount: {Theirs: 3400, Ours: 3500},
+		otherNo + " " + payment.ProblemMissingThere: {Ours: 3500},
+		orderNo + " " + payment.ProblemRefundNotThere: {Ours: 500},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("reconcile = %+v, want %d mismatches", got, len(want))
+	}
+	for _, m := range got {
+		w, ok := want[m.OutTradeNo+" "+m.Problem]
+		if !ok || m.Theirs != w.Theirs || m.Ours != w.Ours {
+			t.Fatalf("unexpected mismatch %+v", m)
+		}
 	}
 }
