@@ -450,8 +450,28 @@ func testPayments(t *testing.T, h *harness, admin, operator string) {
 		if r := h.do(t, "an order number never notified", call{method: get, path: notifications + "?out_trade_no=nope", token: admin, want: 200}); !bytes.Contains(r.body, []byte(`"items":[]`)) {
 			t.Errorf("nothing logged: %s", r.body)
 		}
-		h.do(t, "no out_trade_no", call{method: get, path: notifications, token: admin, want: 400, code: "validation_failed", specRejects: true})
-		h.do(t, "an empty out_trade_no", call{method: get, path: notifications + "?out_trade_no=", token: admin, want: 400, code: "validation_failed", specRejects: true})
+		// The notifies that failed verification are found by their outcome.
+		refused := decode[struct {
+			Items []struct {
+				Outcome, Reason string
+				Verified        bool
+			}
+		}](t, h.do(t, "refused notifies", call{method: get, path: notifications + "?outcome=rejected", token: admin, want: 200}))
+		unverified := 0
+		for _, n := range refused.Items {
+			if n.Outcome != "rejected" || n.Reason == "" {
+				t.Errorf("refused notify = %+v", n)
+			}
+			if !n.Verified {
+				unverified++
+			}
+		}
+		if unverified == 0 {
+			t.Errorf("no unverified notify among the refused ones: %+v", refused.Items)
+		}
+		h.do(t, "an unknown outcome", call{method: get, path: notifications + "?outcome=maybe", token: admin, want: 400, code: "validation_failed", specRejects: true})
+		h.do(t, "neither out_trade_no nor outcome", call{method: get, path: notifications, token: admin, want: 400, code: "validation_failed"})
+		h.do(t, "an empty out_trade_no", call{method: get, path: notifications + "?out_trade_no=", token: admin, want: 400, code: "validation_failed"})
 		h.do(t, "a long out_trade_no", call{method: get, path: notifications + "?out_trade_no=" + strings.Repeat("9", 65), token: admin, want: 400, code: "validation_failed", specRejects: true})
 		h.do(t, "as an operator", call{method: get, path: path, token: operator, want: 403, code: "forbidden"})
 		authErrors(t, h, get, path, nil, buyer)

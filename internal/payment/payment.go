@@ -82,6 +82,7 @@ const (
 	OutcomeDuplicate Outcome = "duplicate" // already applied: answered success, changed nothing
 	OutcomeIgnored   Outcome = "ignored"   // verified but not a result to act on (e.g. still unpaid)
 	OutcomeRejected  Outcome = "rejected"  // failed verification or a check: refused, changed nothing
+	OutcomeError     Outcome = "error"     // our own failure (the database, say): the provider retries
 )
 
 // Notification is one received provider notify as it was logged.

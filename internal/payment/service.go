@@ -241,9 +241,11 @@ func (s *Service) Refunds(ctx context.Context, orderID ids.ID) ([]Refund, error)
 	return s.store.RefundsOfOrder(ctx, orderID)
 }
 
-// Notifications lists the logged notifies about an order number, newest first.
-func (s *Service) Notifications(ctx context.Context, outTradeNo string) ([]Notification, error) {
-	return s.store.Notifications(ctx, outTradeNo, 100)
+// Notifications lists logged notifies, newest first, at most 100: those about an order
+// number, or those with an outcome (refused ones carry no order number: their content is not
+// trusted).
+func (s *Service) Notifications(ctx context.Context, f NotificationFilter) ([]Notification, error) {
+	return s.store.Notifications(ctx, f, 100)
 }
 
 // HandleNotify verifies and applies a provider's notify. A nil error means the provider
@@ -274,7 +276,7 @@ func (s *Service) HandleNotify(ctx context.Context, prov Provider, header http.H
 		// Our own failure (the database, say): the provider is told to retry.
 		s.log.Error("payment notify could not be applied", slog.String("provider", prov.Name()),
 			slog.String("out_trade_no", n.OutTradeNo), slog.String("error", err.Error()))
-		outcome = "error"
+		outcome = OutcomeError
 	}
 	if err != nil {
 		entry.Reason = err.Error()

@@ -17,6 +17,12 @@ type Idempotency struct {
 	CreatedAt   time.Time
 }
 
+// NotificationFilter selects logged notifies; empty fields match all.
+type NotificationFilter struct {
+	OutTradeNo string
+	Outcome    Outcome
+}
+
 // Storer is the persistence the payment module needs; paymentdb implements it.
 type Storer interface {
 	// Key reads a used Idempotency-Key; found is false when there is none.
@@ -62,8 +68,8 @@ type Storer interface {
 
 	// LogNotifications records received notifies.
 	LogNotifications(ctx context.Context, list []Notification) error
-	// Notifications lists logged notifies for a trade number, newest first.
-	Notifications(ctx context.Context, outTradeNo string, limit int) ([]Notification, error)
+	// Notifications lists logged notifies that match f, newest first.
+	Notifications(ctx context.Context, f NotificationFilter, limit int) ([]Notification, error)
 
 	// SucceededBetween lists payments paid in [from, to) and refunds completed in it, for
 	// reconciliation.

@@ -431,11 +431,18 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// Notifications lists logged notifies for a trade number, newest first.
-func (s *Store) Notifications(ctx context.Context, outTradeNo string, limit int) ([]payment.Notification, error) {
+// Notifications lists logged notifies matching f, newest first.
+func (s *Store) Notifications(ctx context.Context, f payment.NotificationFilter, limit int) ([]payment.Notification, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	if f.OutTradeNo != "" {
+		where, args = append(where, "out_trade_no = ?"), append(args, f.OutTradeNo)
+	}
+	if f.Outcome != "" {
+		where, args = append(where, "outcome = ?"), append(args, f.Outcome)
+	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, provider, kind, out_trade_no, out_refund_no, verified, outcome,
-		reason, headers, body, received_at FROM payment_notifications WHERE out_trade_no = ? ORDER BY id DESC LIMIT ?`,
-		outTradeNo, limit)
+		reason, headers, body, received_at FROM payment_notifications WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("select payment notifications: %w", err)
 	}

@@ -356,8 +356,17 @@ func (h *harness) notifications(t *testing.T) {
 	if err := h.store.LogNotifications(ctx, list); err != nil {
 		t.Fatal(err)
 	}
-	got, err := h.store.Notifications(ctx, tradeNo, 1000)
+	got, err := h.store.Notifications(ctx, payment.NotificationFilter{OutTradeNo: tradeNo}, 1000)
 	if err != nil || len(got) != 450 || got[0].ID != list[449].ID || got[0].Body != `{"中文":"✓"}` {
 		t.Fatalf("read %d, %v", len(got), err)
+	}
+	refused := payment.Notification{ID: h.gen.New(), Provider: "alipay", Outcome: payment.OutcomeRejected,
+		Reason: "bad signature", Body: "x=1", ReceivedAt: h.base}
+	if err := h.store.LogNotifications(ctx, []payment.Notification{refused}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = h.store.Notifications(ctx, payment.NotificationFilter{Outcome: payment.OutcomeRejected}, 10)
+	if err != nil || len(got) == 0 || got[0].ID != refused.ID || got[0].Reason != "bad signature" {
+		t.Fatalf("refused notifies: %+v %v", got, err)
 	}
 }

@@ -192,11 +192,24 @@ func (h *handlers) refund(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) notifications(w http.ResponseWriter, r *http.Request) error {
-	no := r.URL.Query().Get("out_trade_no")
-	if no == "" || len(no) > 64 {
-		return errs.Fields{{Field: "out_trade_no", Reason: "required: the order number"}}.Err()
+	q := r.URL.Query()
+	f := payment.NotificationFilter{OutTradeNo: q.Get("out_trade_no"), Outcome: payment.Outcome(q.Get("outcome"))}
+	var bad errs.Fields
+	if len(f.OutTradeNo) > 64 {
+		bad.Add("out_trade_no", "at most 64 bytes")
 	}
-	list, err := h.svc.Notifications(r.Context(), no)
+	switch f.Outcome {
+	case "", payment.OutcomeApplied, payment.OutcomeDuplicate, payment.OutcomeIgnored, payment.OutcomeRejected, payment.OutcomeError:
+	default:
+		bad.Add("outcome", "one of applied, duplicate, ignored, rejected, error")
+	}
+	if f.OutTradeNo == "" && f.Outcome == "" {
+		bad.Add("out_trade_no", "give out_trade_no (an order number) or outcome")
+	}
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	list, err := h.svc.Notifications(r.Context(), f)
 	if err != nil {
 		return err
 	}

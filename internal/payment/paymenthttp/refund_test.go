@@ -128,8 +128,8 @@ func TestReconcileSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]payment.Mismatch{
-		orderNo + " " + payment.ProblemAmount: {Theirs: 3400, Ours: 3500},
-		otherNo + " " + payment.ProblemMissingThere: {Ours: 3500},
+		orderNo + " " + payment.ProblemAmount:         {Theirs: 3400, Ours: 3500},
+		otherNo + " " + payment.ProblemMissingThere:   {Ours: 3500},
 		orderNo + " " + payment.ProblemRefundNotThere: {Ours: 500},
 	}
 	if len(got) != len(want) {
