@@ -43,6 +43,17 @@ func TestSandboxPaymentJourney(t *testing.T) {
 		t.Fatalf("cashier page does not show the order and amount:\n%s", page)
 	}
 
+	// A failed attempt first: nothing is charged and the order still waits for payment.
+	failed := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", orderNo, "--server", s.base, "--fail")
+	if failed.code != 0 || !strings.Contains(failed.stdout, "pending") || !strings.Contains(failed.stdout, "failed") {
+		t.Fatalf("minimart sandbox pay --fail: exit %d\n%s%s", failed.code, failed.stdout, failed.stderr)
+	}
+	var still map[string]any
+	call(t, "GET", s.base+"/api/v1/orders/"+orderID, buyer, nil, http.StatusOK, &still)
+	if still["status"] != "pending_payment" {
+		t.Fatalf("after a failed payment the order is %v", still["status"])
+	}
+
 	res := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", orderNo, "--server", s.base)
 	if res.code != 0 || !strings.Contains(res.stdout, "success") {
 		t.Fatalf("minimart sandbox pay: exit %d\n%s%s", res.code, res.stdout, res.stderr)
