@@ -140,8 +140,11 @@ func (s *Service) Initiate(ctx context.Context, in InitiateInput) (p Payment, re
 	}
 	scope := "user:" + in.UserID.String()
 	hash := requestHash("initiate", in.OrderID.String(), string(in.Method))
-	if p, found, err := s.replay(ctx, scope, in.IdempotencyKey, hash, s.store.Payment); found || err != nil {
-		return p, found, err
+	if id, found, err := s.usedKey(ctx, scope, in.IdempotencyKey, hash); err != nil {
+		return Payment{}, false, err
+	} else if found {
+		p, err := s.store.Payment(ctx, id)
+		return p, err == nil, err
 	}
 
 	o, err := s.orders.Order(ctx, in.UserID, in.OrderID)
@@ -199,18 +202,18 @@ func (s *Service) Initiate(ctx context.Context, in InitiateInput) (p Payment, re
 	return p, false, nil
 }
 
-// replay answers a request whose Idempotency-Key was used before: the stored result for the
-// same request, ErrIdempotencyMismatch for another one, found = false for a new key.
-func (s *Service) replay(ctx context.Context, scope, key, hash string, load func(context.Context, ids.ID) (Payment, error)) (Payment, bool, error) {
+// usedKey looks up an Idempotency-Key: for a key used by the same request it returns what
+// that request made; for a key used by another request, ErrIdempotencyMismatch; for a new
+// key, found = false.
+func (s *Service) usedKey(ctx context.Context, scope, key, hash string) (resultID ids.ID, found bool, err error) {
 	k, found, err := s.store.Key(ctx, scope, key)
 	if err != nil || !found {
-		return Payment{}, false, err
+		return 0, false, err
 	}
 	if k.RequestHash != hash {
-		return Payment{}, false, ErrIdempotencyMismatch
+		return 0, false, ErrIdempotencyMismatch
 	}
-	p, err := load(ctx, k.ResultID)
-	return p, err == nil, err
+	return k.ResultID, true, nil
 }
 
 func checkKey(key string) error {
@@ -460,13 +463,10 @@ func (s *Service) RequestRefund(ctx context.Context, in RefundInput) (Refund, bo
 	}
 	scope := in.Staff
 	hash := requestHash("refund", in.OrderID.String(), fmt.Sprint(int64(in.Amount)), in.Reason)
-	if k, found, err := s.store.Key(ctx, scope, in.IdempotencyKey); err != nil {
+	if id, found, err := s.usedKey(ctx, scope, in.IdempotencyKey, hash); err != nil {
 		return Refund{}, false, err
 	} else if found {
-		if k.RequestHash != hash {
-			return Refund{}, false, ErrIdempotencyMismatch
-		}
-		r, err := s.store.Refund(ctx, k.ResultID)
+		r, err := s.store.Refund(ctx, id)
 		return r, err == nil, err
 	}
 
@@ -483,11 +483,12 @@ func (s *Service) RequestRefund(ctx context.Context, in RefundInput) (Refund, bo
 	if err != nil {
 		return Refund{}, false, err
 	}
-	id := s.ids.New()
 	full := false
-	r, _, err := s.store.CreateRefund(ctx, Refund{ID: id, PaymentID: paid.ID, OrderID: o.ID, OrderNo: o.OrderNo,
-		OutRefundNo: "R" + id.String(), Amount: in.Amount, Reason: in.Reason, Status: RefundRequested,
-		RequestedBy: in.Staff, CreatedAt: s.now().UTC()},
+	// The refund number comes from the key, so concurrent requests with one key make one
+	// refund: the store returns the refund the first one made.
+	r, created, err := s.store.CreateRefund(ctx, Refund{ID: s.ids.New(), PaymentID: paid.ID, OrderID: o.ID, OrderNo: o.OrderNo,
+		OutRefundNo: "R" + requestHash(scope, in.IdempotencyKey)[:30], Amount: in.Amount, Reason: in.Reason,
+		Status: RefundRequested, RequestedBy: in.Staff, CreatedAt: s.now().UTC()},
 		func(p Payment, refunds []Refund) error {
 			held := heldByRefunds(refunds)
 			if held+in.Amount > p.Amount {
@@ -498,6 +499,12 @@ func (s *Service) RequestRefund(ctx context.Context, in RefundInput) (Refund, bo
 		})
 	if err != nil {
 		return Refund{}, false, err
+	}
+	if !created {
+		if r.OrderID != o.ID || r.Amount != in.Amount || r.Reason != in.Reason {
+			return Refund{}, false, ErrIdempotencyMismatch
+		}
+		return r, true, nil
 	}
 	if existing, saved, err := s.store.SaveKey(ctx, Idempotency{Scope: scope, Key: in.IdempotencyKey,
 		RequestHash: hash, ResultID: r.ID, CreatedAt: s.now().UTC()}); err != nil {

@@ -52,7 +52,7 @@ type Storer interface {
 
 	// CreateRefund locks the payment, lets check see it with every refund it has, and
 	// stores r; check returning an error stores nothing. A refund with r.OutRefundNo that
-	// exists already is returned instead, with created = false.
+	// exists already (of any payment) is returned instead, with created = false.
 	CreateRefund(ctx context.Context, r Refund, check func(Payment, []Refund) error) (out Refund, created bool, err error)
 	// Refund reads a refund.
 	Refund(ctx context.Context, id ids.ID) (Refund, error)

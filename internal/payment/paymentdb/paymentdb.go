@@ -288,15 +288,17 @@ func (s *Store) CreateRefund(ctx context.Context, r payment.Refund, check func(p
 		if err != nil {
 			return err
 		}
-		existing, err := s.refunds(ctx, tx, "payment_id = ? ORDER BY id", r.PaymentID)
+		same, err := s.refunds(ctx, tx, "out_refund_no = ?", r.OutRefundNo)
 		if err != nil {
 			return err
 		}
-		for _, e := range existing {
-			if e.OutRefundNo == r.OutRefundNo {
-				out = e
-				return nil
-			}
+		if len(same) == 1 {
+			out = same[0]
+			return nil
+		}
+		existing, err := s.refunds(ctx, tx, "payment_id = ? ORDER BY id", r.PaymentID)
+		if err != nil {
+			return err
 		}
 		if err := check(p, existing); err != nil {
 			return err

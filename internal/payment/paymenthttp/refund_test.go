@@ -2,6 +2,7 @@ package paymenthttp_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -140,5 +141,38 @@ func TestReconcileSandbox(t *testing.T) {
 		if !ok || m.Theirs != w.Theirs || m.Ours != w.Ours {
 			t.Fatalf("unexpected mismatch %+v", m)
 		}
+	}
+}
+
+// Ten refund requests with one key at once: one refund at the provider, ten identical
+// answers.
+func TestConcurrentRefundRetries(t *testing.T) {
+	sh := newShop(t, nil)
+	orderID, orderNo := sh.paidOrder(1)
+	var wg sync.WaitGroup
+	answers := make([]apptest.Response, 10)
+	for i := range answers {
+		wg.Go(func() { answers[i] = sh.refund(orderID, "same-key", 700, "运费补偿") })
+	}
+	wg.Wait()
+	var first string
+	for i, r := range answers {
+		var ref struct{ ID string }
+		r.Decode(t, &ref)
+		if r.Status != 201 || (first != "" && ref.ID != first) {
+			t.Fatalf("answer %d: %d %s (first refund %s)", i, r.Status, r.Body, first)
+		}
+		first = ref.ID
+	}
+	apptest.Eventually(t, "refund settled", func() bool {
+		_, refunds := sh.payments(orderID)
+		return len(refunds) == 1 && refunds[0]["status"] == "succeeded"
+	})
+	if n := sh.count("SELECT COUNT(*) FROM sandbox_refunds WHERE out_trade_no = ?", orderNo); n != 1 {
+		t.Fatalf("%d refunds at the provider, want 1", n)
+	}
+	// The key now belongs to that refund: another amount with it is refused.
+	if r := sh.refund(orderID, "same-key", 800, "运费补偿"); r.Status != 422 || r.ErrorCode() != "idempotency_key_reused" {
+		t.Fatalf("key reused: %d %s", r.Status, r.Body)
 	}
 }
