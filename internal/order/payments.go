@@ -32,12 +32,8 @@ var (
 // the money — it was cancelled, or another payment paid it first — it changes nothing and
 // returns unwanted = true with the reason, and the caller returns the money. The status
 // is checked under the order's lock, so a cancel racing the payment is decided once.
-func (s *Service) PaymentSucceeded(ctx context.Context, orderNo string, paymentID ids.ID, amount money.Fen) (unwanted bool, reason string, err error) {
-	o, err := s.store.OrderByNo(ctx, orderNo)
-	if err != nil {
-		return false, "", err
-	}
-	_, err = s.transition(ctx, o.ID, Paid, "payment:"+paymentID.String(), "paid", func(o *Order) error {
+func (s *Service) PaymentSucceeded(ctx context.Context, orderID, paymentID ids.ID, amount money.Fen) (unwanted bool, reason string, err error) {
+	_, err = s.transition(ctx, orderID, Paid, "payment:"+paymentID.String(), "paid", func(o *Order) error {
 		switch {
 		case o.PaymentID == paymentID:
 			return errPaidByThis
@@ -83,10 +79,10 @@ func (s *Service) PaymentEvents(refunds Refunds) events.Handler {
 		switch e.Type {
 		case payment.EventSucceeded:
 			var p payment.Paid
-			if err := json.Unmarshal(e.Payload, &p); err != nil || p.PaymentID == 0 || p.OrderNo == "" {
-				return fmt.Errorf("unreadable %s event %s: %w", e.Type, e.ID, errors.Join(err, errors.New("payment_id and order_no are required")))
+			if err := json.Unmarshal(e.Payload, &p); err != nil || p.PaymentID == 0 || p.OrderID == 0 {
+				return fmt.Errorf("unreadable %s event %s: %w", e.Type, e.ID, errors.Join(err, errors.New("payment_id and order_id are required")))
 			}
-			unwanted, reason, err := s.PaymentSucceeded(ctx, p.OrderNo, p.PaymentID, p.Amount)
+			unwanted, reason, err := s.PaymentSucceeded(ctx, p.OrderID, p.PaymentID, p.Amount)
 			if err != nil || !unwanted {
 				return err
 			}
@@ -96,17 +92,13 @@ func (s *Service) PaymentEvents(refunds Refunds) events.Handler {
 			return refunds.RefundUnwanted(ctx, p.PaymentID, reason)
 		case payment.EventRefunded:
 			var r payment.Refunded
-			if err := json.Unmarshal(e.Payload, &r); err != nil || r.OrderNo == "" {
-				return fmt.Errorf("unreadable %s event %s: %w", e.Type, e.ID, errors.Join(err, errors.New("order_no is required")))
+			if err := json.Unmarshal(e.Payload, &r); err != nil || r.OrderID == 0 {
+				return fmt.Errorf("unreadable %s event %s: %w", e.Type, e.ID, errors.Join(err, errors.New("order_id is required")))
 			}
 			if !r.Full || r.Automatic {
 				return nil
 			}
-			o, err := s.store.OrderByNo(ctx, r.OrderNo)
-			if err != nil || o.Status != Refunding {
-				return err
-			}
-			_, err = s.transition(ctx, o.ID, Refunded, "payment:"+r.PaymentID.String(), "refunded in full", func(o *Order) error {
+			_, err := s.transition(ctx, r.OrderID, Refunded, "payment:"+r.PaymentID.String(), "refunded in full", func(o *Order) error {
 				if o.Status != Refunding {
 					return errNotRefunding
 				}

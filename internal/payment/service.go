@@ -343,33 +343,31 @@ func (s *Service) applyTrade(ctx context.Context, prov Provider, n Notice, sourc
 		s.settled.Set(settledKey, p.Amount)
 		return OutcomeDuplicate, nil
 	}
-	outcome := OutcomeDuplicate
-	_, err = s.store.UpdatePayment(ctx, p.ID, func(p *Payment) ([]events.Event, error) {
-		if p.Status == Succeeded {
-			return nil, nil
-		}
-		if p.Status == Closed {
-			// Paid although we closed it (a race with the close, or a provider that let it
-			// through): the money is real, so it counts; the order decides what follows.
-			s.log.Warn("payment closed here succeeded at the provider", slog.String("out_trade_no", p.OrderNo))
-		}
-		now := s.now().UTC()
-		paidAt := n.PaidAt.UTC()
-		if n.PaidAt.IsZero() {
-			paidAt = now
-		}
-		p.Status, p.TransactionID, p.PaidAt, p.ClosedAt, p.NextQueryAt, p.UpdatedAt = Succeeded, n.TransactionID, &paidAt, nil, nil, now
-		ev, err := events.New(s.ids.New(), EventSucceeded, p.ID.String(), Paid{PaymentID: p.ID, OrderID: p.OrderID,
-			OrderNo: p.OrderNo, Provider: p.Provider, Method: p.Method, Amount: p.Amount, TransactionID: p.TransactionID,
-			PaidAt: paidAt, Source: source})
-		if err != nil {
-			return nil, err
-		}
-		outcome = OutcomeApplied
-		return []events.Event{ev}, nil
-	})
+	if p.Status == Closed {
+		// Paid although we closed it (a race with the close, or a provider that let it
+		// through): the money is real, so it counts; the order decides what follows.
+		s.log.Warn("payment closed here succeeded at the provider", slog.String("out_trade_no", p.OrderNo))
+	}
+	now := s.now().UTC()
+	paidAt := n.PaidAt.UTC()
+	if n.PaidAt.IsZero() {
+		paidAt = now
+	}
+	ev, err := events.New(s.ids.New(), EventSucceeded, p.ID.String(), Paid{PaymentID: p.ID, OrderID: p.OrderID,
+		OrderNo: p.OrderNo, Provider: p.Provider, Method: p.Method, Amount: p.Amount, TransactionID: n.TransactionID,
+		PaidAt: paidAt, Source: source})
 	if err != nil {
 		return "", err
+	}
+	// One conditional update decides between concurrent notifies: the one that changes the
+	// row writes the event in the same transaction; the others changed nothing.
+	applied, err := s.store.MarkSucceeded(ctx, p.ID, n.TransactionID, paidAt, now, ev)
+	if err != nil {
+		return "", err
+	}
+	outcome := OutcomeDuplicate
+	if applied {
+		outcome = OutcomeApplied
 	}
 	s.settled.Set(settledKey, p.Amount)
 	return outcome, nil

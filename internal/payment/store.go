@@ -45,6 +45,9 @@ type Storer interface {
 	// UpdatePayment loads a payment locked, lets fn change it and return events to write,
 	// and saves both in one transaction; fn returning an error changes nothing.
 	UpdatePayment(ctx context.Context, id ids.ID, fn func(*Payment) ([]events.Event, error)) (Payment, error)
+	// MarkSucceeded marks a payment that has not succeeded yet as succeeded and writes ev,
+	// in one transaction; applied is false (and nothing is written) when it had succeeded.
+	MarkSucceeded(ctx context.Context, id ids.ID, transactionID string, paidAt, now time.Time, ev events.Event) (applied bool, err error)
 	// ClaimDuePayments returns up to limit pending payments whose next query is due and
 	// moves their next query to next, in one transaction that skips rows another instance
 	// is claiming.

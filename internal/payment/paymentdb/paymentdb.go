@@ -206,6 +206,30 @@ func (s *Store) UpdatePayment(ctx context.Context, id ids.ID, fn func(*payment.P
 	return out, err
 }
 
+// MarkSucceeded applies a success once: the status condition of the UPDATE picks the one
+// transaction among concurrent ones that changes the row and writes the event.
+func (s *Store) MarkSucceeded(ctx context.Context, id ids.ID, transactionID string, paidAt, now time.Time, ev events.Event) (bool, error) {
+	applied := false
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE payments SET status = ?, transaction_id = ?, paid_at = ?, closed_at = NULL,
+			next_query_at = NULL, updated_at = ? WHERE id = ? AND status <> ?`,
+			payment.Succeeded, transactionID, sqldb.Time(paidAt), sqldb.Time(now), id, payment.Succeeded)
+		if err != nil {
+			return fmt.Errorf("mark payment succeeded: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		applied = true
+		return s.outbox.Write(ctx, tx, ev)
+	})
+	if err != nil {
+		return false, err
+	}
+	return applied, nil
+}
+
 func updatePayment(ctx context.Context, tx *sqldb.Tx, p payment.Payment) error {
 	_, err := tx.ExecContext(ctx, `UPDATE payments SET method = ?, refunded = ?, status = ?, transaction_id = ?,
 		paid_at = ?, closed_at = ?, next_query_at = ?, query_attempts = ?, updated_at = ? WHERE id = ?`,

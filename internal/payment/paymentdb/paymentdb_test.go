@@ -34,6 +34,7 @@ func TestStoreConformance(t *testing.T) {
 		t.Run("start and read", h.startAndRead)
 		t.Run("concurrent starts", h.concurrentStarts)
 		t.Run("update writes events", h.updateWritesEvents)
+		t.Run("concurrent mark succeeded applies once", h.markSucceededOnce)
 		t.Run("claims skip each other", h.claims)
 		t.Run("refunds", h.refunds)
 		t.Run("concurrent refunds never exceed the payment", h.concurrentRefunds)
@@ -156,6 +157,41 @@ func (h *harness) updateWritesEvents(t *testing.T) {
 	}
 	if _, err := h.store.UpdatePayment(ctx, h.gen.New(), nil); !errors.Is(err, payment.ErrPaymentNotFound) {
 		t.Fatalf("update unknown: %v", err)
+	}
+}
+
+func (h *harness) markSucceededOnce(t *testing.T) {
+	p := h.start(t, h.newPayment("sandbox", 100))
+	paidAt := h.base.Add(4 * time.Minute)
+	var applied atomic.Int64
+	evIDs := make([]ids.ID, 10)
+	var wg sync.WaitGroup
+	for i := range evIDs {
+		ev, err := events.New(h.gen.New(), payment.EventSucceeded, p.ID.String(), payment.Paid{PaymentID: p.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evIDs[i] = ev.ID
+		wg.Go(func() {
+			ok, err := h.store.MarkSucceeded(ctx, p.ID, "T-once", paidAt, paidAt, ev)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				applied.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	in, args := sqldb.InList(evIDs)
+	var n int
+	if err := h.db.Read().QueryRow("SELECT COUNT(*) FROM outbox_events WHERE id IN ("+in+")", args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.store.Payment(ctx, p.ID)
+	if applied.Load() != 1 || n != 1 || got.Status != payment.Succeeded || got.TransactionID != "T-once" ||
+		!got.PaidAt.Equal(paidAt) || got.NextQueryAt != nil {
+		t.Fatalf("applied %d times, %d events, payment %+v", applied.Load(), n, got)
 	}
 }
 
