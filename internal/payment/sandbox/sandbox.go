@@ -149,11 +149,6 @@ func (p *Provider) trade(ctx context.Context, outTradeNo string) (Trade, error) 
 	return scanTrade(p.db.Read().QueryRowContext(ctx, "SELECT "+tradeColumns+" FROM sandbox_trades WHERE out_trade_no = ?", outTradeNo))
 }
 
-// Trade reads a trade, for the cashier page.
-func (p *Provider) Trade(ctx context.Context, outTradeNo string) (Trade, error) {
-	return p.trade(ctx, outTradeNo)
-}
-
 // Errors of the cashier.
 var (
 	ErrTradeClosed  = errs.New(errs.Conflict, "payment_closed", "this payment was closed; it can no longer be paid")
