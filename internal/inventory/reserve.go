@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/minimart/minimart/internal/order"
+	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 )
@@ -224,7 +224,7 @@ func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
 		if reason == "" {
 			reason = cancelledReason
 		}
-		_, err = s.Release(ctx, c.OrderNo, clipRunes(reason, maxReasonLen))
+		_, err = s.Release(ctx, c.OrderNo, clip.Runes(reason, maxReasonLen))
 	}
 	switch {
 	case err == nil:
@@ -244,10 +244,3 @@ func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
 }
 
 const maxReasonLen = 200
-
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
-}

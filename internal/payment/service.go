@@ -16,6 +16,7 @@ import (
 	"github.com/maypok86/otter/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -591,7 +592,7 @@ func (s *Service) RefundUnwanted(ctx context.Context, paymentID ids.ID, reason s
 	if p.Status != Succeeded {
 		return fmt.Errorf("payment %s is %s, not succeeded: nothing to refund", paymentID, p.Status)
 	}
-	reason = clipRunes(reason, MaxReasonRunes)
+	reason = clip.Runes(reason, MaxReasonRunes)
 	r, created, err := s.store.CreateRefund(ctx, Refund{ID: s.ids.New(), PaymentID: p.ID, OrderID: p.OrderID,
 		OrderNo: p.OrderNo, OutRefundNo: "A" + p.ID.String(), Amount: p.Amount - p.Refunded, Reason: reason,
 		Status: RefundRequested, Automatic: true, RequestedBy: "system", CreatedAt: s.now().UTC()},
@@ -611,11 +612,4 @@ func (s *Service) RefundUnwanted(ctx context.Context, paymentID ids.ID, reason s
 	}
 	_, err = s.submitRefund(ctx, r)
 	return err
-}
-
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

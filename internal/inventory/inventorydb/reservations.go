@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/minimart/minimart/internal/inventory"
+	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -31,14 +31,6 @@ func (s shortLines) Error() string {
 	return fmt.Sprintf("inventorydb: %d lines short of stock", len(s))
 }
 
-// clip cuts s to at most n characters.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
-}
-
 // Reserve holds every line of r for r.Ref, or nothing. The reservation row is inserted
 // first: a concurrent Reserve of the same ref then waits on its primary key instead of
 // touching stock, and takes the committed reservation when it gets its turn.
@@ -59,7 +51,7 @@ func (s *Store) Reserve(ctx context.Context, r inventory.Reservation, newID func
 	now := sqldb.Time(time.Now())
 	out := inventory.Reservation{Ref: r.Ref, Status: inventory.Held, Lines: lines, ExpiresAt: sqldb.Time(r.ExpiresAt),
 		CreatedAt: now, UpdatedAt: now}
-	reason := clip("reserve "+r.Ref, maxLedgerReason)
+	reason := clip.Runes("reserve "+r.Ref, maxLedgerReason)
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO reservations (ref, status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
 			out.Ref, string(out.Status), out.ExpiresAt, now, now); err != nil {
@@ -169,7 +161,7 @@ func (s *Store) Settle(ctx context.Context, ref string, to inventory.Reservation
 	if reason != "" {
 		why += ": " + reason
 	}
-	why = clip(why, maxLedgerReason)
+	why = clip.Runes(why, maxLedgerReason)
 	var out inventory.Reservation
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		r, err := reservation(ctx, tx, ref, tx.ForUpdate())

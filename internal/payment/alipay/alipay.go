@@ -16,12 +16,12 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	sdk "github.com/smartwalle/alipay/v3"
 	"github.com/smartwalle/ncrypto"
 
 	"github.com/minimart/minimart/internal/payment"
+	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/money"
 )
@@ -276,14 +276,7 @@ func subject(req payment.PrepayRequest) string {
 	if req.Description == "" {
 		return req.OutTradeNo
 	}
-	return truncateRunes(req.Description, maxSubjectRunes)
-}
-
-func truncateRunes(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	return string([]rune(s)[:limit])
+	return clip.Runes(req.Description, maxSubjectRunes)
 }
 
 // Query asks Alipay for the trade. Alipay creates wap, page and QR trades only when the buyer
@@ -310,7 +303,7 @@ func (p *Provider) Query(ctx context.Context, outTradeNo string) (payment.Notice
 	}
 	state, ok := tradeState(rsp.TradeStatus, !paidAt.IsZero())
 	if !ok {
-		return payment.Notice{}, &gatewayError{api: apiQuery, cause: fmt.Errorf("unknown trade_status %q", clip(string(rsp.TradeStatus)))}
+		return payment.Notice{}, &gatewayError{api: apiQuery, cause: fmt.Errorf("unknown trade_status %q", shorten(string(rsp.TradeStatus)))}
 	}
 	return payment.Notice{
 		Kind:          payment.NoticeTrade,
@@ -392,7 +385,7 @@ func (p *Provider) Refund(ctx context.Context, req payment.RefundRequest) (payme
 	rsp, err := p.client.TradeRefund(ctx, sdk.TradeRefund{
 		OutTradeNo:   req.OutTradeNo,
 		RefundAmount: formatYuan(req.Amount),
-		RefundReason: truncateRunes(req.Reason, maxReasonRunes),
+		RefundReason: clip.Runes(req.Reason, maxReasonRunes),
 		OutRequestNo: req.OutRefundNo,
 	})
 	var answer sdk.Error

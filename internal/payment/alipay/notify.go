@@ -34,7 +34,7 @@ func (p *Provider) ParseNotify(ctx context.Context, _ http.Header, body []byte) 
 		// Alipay never repeats a field; a repeated one could be read differently by the
 		// signature check (all values) and by this code (the first).
 		if len(vs) != 1 {
-			return payment.Notice{}, rejectf("field %q appears %d times", clip(key), len(vs))
+			return payment.Notice{}, rejectf("field %q appears %d times", shorten(key), len(vs))
 		}
 	}
 	if values.Get(fieldSign) == "" {
@@ -48,7 +48,7 @@ func (p *Provider) ParseNotify(ctx context.Context, _ http.Header, body []byte) 
 		return payment.Notice{}, rejectf("the signature does not verify with Alipay's public key (%v)", err)
 	}
 	if notification.AppId != p.appID {
-		return payment.Notice{}, rejectf("app_id %q is not this app's", clip(notification.AppId))
+		return payment.Notice{}, rejectf("app_id %q is not this app's", shorten(notification.AppId))
 	}
 	if notification.OutTradeNo == "" || notification.TradeNo == "" {
 		return payment.Notice{}, rejectf("out_trade_no or trade_no is missing")
@@ -66,7 +66,7 @@ func (p *Provider) ParseNotify(ctx context.Context, _ http.Header, body []byte) 
 func refundNotice(n *sdk.Notification) (payment.Notice, error) {
 	refunded, err := parseYuan(n.RefundFee)
 	if err != nil || refunded <= 0 {
-		return payment.Notice{}, rejectf("refund_fee %q is not a positive yuan amount", clip(n.RefundFee))
+		return payment.Notice{}, rejectf("refund_fee %q is not a positive yuan amount", shorten(n.RefundFee))
 	}
 	return payment.Notice{
 		Kind:          payment.NoticeRefund,
@@ -83,7 +83,7 @@ func refundNotice(n *sdk.Notification) (payment.Notice, error) {
 func tradeNotice(n *sdk.Notification) (payment.Notice, error) {
 	amount, err := parseYuan(n.TotalAmount)
 	if err != nil || amount <= 0 {
-		return payment.Notice{}, rejectf("total_amount %q is not a positive yuan amount", clip(n.TotalAmount))
+		return payment.Notice{}, rejectf("total_amount %q is not a positive yuan amount", shorten(n.TotalAmount))
 	}
 	paidAt, err := parseOptionalChinaTime(n.GmtPayment)
 	if err != nil {
@@ -91,7 +91,7 @@ func tradeNotice(n *sdk.Notification) (payment.Notice, error) {
 	}
 	state, ok := tradeState(n.TradeStatus, !paidAt.IsZero())
 	if !ok {
-		return payment.Notice{}, rejectf("trade_status %q is unknown", clip(string(n.TradeStatus)))
+		return payment.Notice{}, rejectf("trade_status %q is unknown", shorten(string(n.TradeStatus)))
 	}
 	return payment.Notice{
 		Kind:          payment.NoticeTrade,

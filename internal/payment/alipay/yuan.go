@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minimart/minimart/internal/platform/clip"
+
 	"github.com/minimart/minimart/internal/platform/money"
 )
 
@@ -30,10 +32,10 @@ func parseYuan(s string) (money.Fen, error) {
 	}
 	whole, frac, hasPoint := strings.Cut(digits, ".")
 	if whole == "" || len(whole) > maxYuanDigits || !allDigits(whole) {
-		return 0, fmt.Errorf("amount %q is not a yuan amount", clip(s))
+		return 0, fmt.Errorf("amount %q is not a yuan amount", shorten(s))
 	}
 	if hasPoint && (frac == "" || len(frac) > 2 || !allDigits(frac)) {
-		return 0, fmt.Errorf("amount %q is not a yuan amount with at most two decimals", clip(s))
+		return 0, fmt.Errorf("amount %q is not a yuan amount with at most two decimals", shorten(s))
 	}
 	var fen int64
 	for _, d := range whole {
@@ -66,7 +68,7 @@ func formatYuan(f money.Fen) string {
 func parseChinaTime(s string) (time.Time, error) {
 	t, err := time.ParseInLocation(alipayTimeLayout, s, chinaTime)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("time %q is not %q", clip(s), alipayTimeLayout)
+		return time.Time{}, fmt.Errorf("time %q is not %q", shorten(s), alipayTimeLayout)
 	}
 	return t, nil
 }
@@ -79,12 +81,11 @@ func parseOptionalChinaTime(s string) (time.Time, error) {
 	return parseChinaTime(s)
 }
 
-// clip shortens outside input before it goes into an error message, so a hostile body
+// shorten cuts outside input before it goes into an error message, so a hostile body
 // cannot flood the logs.
-func clip(s string) string {
-	const limit = 64
-	if len(s) <= limit {
-		return s
+func shorten(s string) string {
+	if c := clip.Bytes(s, 64); c != s {
+		return c + "…"
 	}
-	return s[:limit] + "…"
+	return s
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minimart/minimart/internal/payment"
+	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -438,7 +439,7 @@ func (s *Store) LogNotifications(ctx context.Context, list []payment.Notificatio
 					q.WriteString(", ")
 				}
 				q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-				args = append(args, n.ID, n.Provider, n.Kind, clip(n.OutTradeNo, 64), clip(n.OutRefundNo, 64), n.Verified,
+				args = append(args, n.ID, n.Provider, n.Kind, clip.Bytes(n.OutTradeNo, 64), clip.Bytes(n.OutRefundNo, 64), n.Verified,
 					n.Outcome, n.Reason, n.Headers, n.Body, sqldb.Time(n.ReceivedAt))
 			}
 			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
@@ -447,14 +448,6 @@ func (s *Store) LogNotifications(ctx context.Context, list []payment.Notificatio
 		}
 		return nil
 	})
-}
-
-// clip bounds a provider-supplied number to its column; the full text stays in the body.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // Notifications lists logged notifies matching f, newest first.

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/minimart/minimart/internal/payment"
+	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/money"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -97,7 +98,7 @@ func (p *Provider) Prepay(ctx context.Context, req payment.PrepayRequest) (payme
 	now := sqldb.Time(p.now())
 	_, err := p.db.Write().ExecContext(ctx, `INSERT INTO sandbox_trades (out_trade_no, transaction_id, amount, description,
 		notify_url, status, expires_at, paid_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, NULL, ?)`,
-		req.OutTradeNo, "SBX"+randomHex(12), req.Amount, clip(req.Description, 255), req.NotifyURL, sqldb.Time(req.ExpiresAt), now)
+		req.OutTradeNo, "SBX"+randomHex(12), req.Amount, clip.Bytes(req.Description, 255), req.NotifyURL, sqldb.Time(req.ExpiresAt), now)
 	if err != nil && !sqldb.IsUniqueViolation(err) {
 		return payment.Instructions{}, fmt.Errorf("%w: sandbox: %v", payment.ErrProvider, err)
 	}
@@ -317,7 +318,7 @@ func (p *Provider) Acknowledge(w http.ResponseWriter, err error) {
 	status, message := http.StatusInternalServerError, "temporary failure; retry later"
 	if errors.Is(err, payment.ErrNotifyRejected) {
 		// Only the verdict is the provider's business; our internal errors stay in our log.
-		status, message = http.StatusBadRequest, clip(err.Error(), 200)
+		status, message = http.StatusBadRequest, clip.Bytes(err.Error(), 200)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -499,12 +500,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a character boundary: a broken UTF-8 sequence would not store in MySQL.
-	return strings.ToValidUTF8(s[:n], "")
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/minimart/minimart/internal/platform/clip"
 )
 
 // AMQPOptions tunes an AMQP bus; zero fields take their defaults.
@@ -676,7 +678,7 @@ func (b *AMQP) process(ctx context.Context, conn *amqp.Connection, c *amqpConsum
 	wait := b.opts.retryWait(n)
 	h := carriedHeaders(d)
 	h[HeaderAttempts] = int32(n)
-	h[HeaderLastError] = truncate(err.Error(), maxHeaderError)
+	h[HeaderLastError] = clip.Bytes(err.Error(), maxHeaderError)
 	p := forward(d, h)
 	p.Expiration = strconv.FormatInt(max(wait.Milliseconds(), 1), 10)
 	if err := b.move(conn, c, mv, c.queue+".retry", p); err != nil {
@@ -696,7 +698,7 @@ func (b *AMQP) process(ctx context.Context, conn *amqp.Connection, c *amqpConsum
 func (b *AMQP) giveUp(conn *amqp.Connection, c *amqpConsumer, mv *mover, d amqp.Delivery, attempts int, cause error, requeueLater func(amqp.Delivery)) {
 	h := carriedHeaders(d)
 	h[HeaderAttempts] = int32(attempts)
-	h[HeaderError] = truncate(cause.Error(), maxHeaderError)
+	h[HeaderError] = clip.Bytes(cause.Error(), maxHeaderError)
 	h[HeaderConsumer] = c.name
 	h[HeaderFailedAt] = time.Now().UTC().Format(time.RFC3339Nano)
 	if err := b.move(conn, c, mv, c.queue+".dlq", forward(d, h)); err != nil {

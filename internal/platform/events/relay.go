@@ -9,8 +9,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
+	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
 )
@@ -344,7 +344,7 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1,"+
 				" failures = failures + ?, last_error = ?, claimed_until = ? WHERE id = ? AND published_at IS NULL",
-				counted, truncate(f.err.Error(), 2000), now.Add(wait), int64(row.id)); err != nil {
+				counted, clip.Bytes(f.err.Error(), 2000), now.Add(wait), int64(row.id)); err != nil {
 				return err
 			}
 		}
@@ -370,7 +370,7 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 func (r *Relay) deadLetter(ctx context.Context, tx *sqldb.Tx, row claimedRow, f failure, now time.Time) (bool, error) {
 	res, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1, failures = failures + 1,"+
 		" last_error = ?, published_at = ?, claimed_until = NULL WHERE id = ? AND published_at IS NULL",
-		truncate(f.err.Error(), 2000), now, int64(row.id))
+		clip.Bytes(f.err.Error(), 2000), now, int64(row.id))
 	if err != nil {
 		return false, err
 	}
@@ -384,7 +384,7 @@ func (r *Relay) deadLetter(ctx context.Context, tx *sqldb.Tx, row claimedRow, f 
 	for _, he := range reasons {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO dead_letters (event_id, consumer, type, payload, error, attempts, created_at)"+
 			" VALUES (?, ?, ?, ?, ?, ?, ?)", int64(row.id), he.Consumer, row.typ, string(row.payload),
-			truncate(he.Err.Error(), 2000), row.failures+1, now); err != nil {
+			clip.Bytes(he.Err.Error(), 2000), row.failures+1, now); err != nil {
 			return false, err
 		}
 	}
@@ -503,16 +503,6 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 func firstErr(pubErr error, failed map[ids.ID]failure) error {

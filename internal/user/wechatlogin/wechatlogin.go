@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/user"
 )
@@ -101,17 +102,10 @@ func parse(body []byte) (user.MiniProgramSession, error) {
 	case 40226:
 		return user.MiniProgramSession{}, ErrUserBlocked
 	default:
-		return user.MiniProgramSession{}, ErrUpstream.Withf("WeChat answered error %d: %s", r.ErrCode, truncate(r.ErrMsg, 120))
+		return user.MiniProgramSession{}, ErrUpstream.Withf("WeChat answered error %d: %s", r.ErrCode, clip.Bytes(r.ErrMsg, 120))
 	}
 	if r.OpenID == "" || len(r.OpenID) > 64 || len(r.UnionID) > 64 {
 		return user.MiniProgramSession{}, ErrUpstream
 	}
 	return user.MiniProgramSession{OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
