@@ -487,7 +487,7 @@ func (s *Service) RequestRefund(ctx context.Context, in RefundInput) (Refund, bo
 	// refund: the store returns the refund the first one made.
 	r, created, err := s.store.CreateRefund(ctx, Refund{ID: s.ids.New(), PaymentID: paid.ID, OrderID: o.ID, OrderNo: o.OrderNo,
 		OutRefundNo: "R" + requestHash(scope, in.IdempotencyKey)[:30], Amount: in.Amount, Reason: in.Reason,
-		Status: RefundRequested, RequestedBy: in.Staff, CreatedAt: s.now().UTC()},
+		Status: RefundRequested, RequestedBy: in.Staff, NextQueryAt: s.refundQueryAt(), CreatedAt: s.now().UTC()},
 		func(p Payment, refunds []Refund) error {
 			held := heldByRefunds(refunds)
 			if held+in.Amount > p.Amount {
@@ -518,6 +518,13 @@ func (s *Service) RequestRefund(ctx context.Context, in RefundInput) (Refund, bo
 	}
 	r, err = s.submitRefund(ctx, r)
 	return r, false, err
+}
+
+// refundQueryAt is when a new refund is first asked about, should its answer or notify not
+// settle it.
+func (s *Service) refundQueryAt() *time.Time {
+	at := s.now().UTC().Add(s.cfg.QueryAfter)
+	return &at
 }
 
 // heldByRefunds is what refunds that did not fail take from a payment.
@@ -595,7 +602,7 @@ func (s *Service) RefundUnwanted(ctx context.Context, paymentID ids.ID, reason s
 	reason = clip.Runes(reason, MaxReasonRunes)
 	r, created, err := s.store.CreateRefund(ctx, Refund{ID: s.ids.New(), PaymentID: p.ID, OrderID: p.OrderID,
 		OrderNo: p.OrderNo, OutRefundNo: "A" + p.ID.String(), Amount: p.Amount - p.Refunded, Reason: reason,
-		Status: RefundRequested, Automatic: true, RequestedBy: "system", CreatedAt: s.now().UTC()},
+		Status: RefundRequested, Automatic: true, RequestedBy: "system", NextQueryAt: s.refundQueryAt(), CreatedAt: s.now().UTC()},
 		func(p Payment, refunds []Refund) error {
 			if heldByRefunds(refunds) > 0 {
 				return ErrRefundTooLarge.Withf("payment %s already has refunds; settle it by hand", p.ID)

@@ -54,7 +54,7 @@ type Storer interface {
 	ClaimDuePayments(ctx context.Context, now time.Time, next func(Payment) time.Time, limit int) ([]Payment, error)
 
 	// CreateRefund locks the payment, lets check see it with every refund it has, and
-	// stores r; check returning an error stores nothing. A refund with r.OutRefundNo that
+	// stores r (to be queried at r.NextQueryAt); check returning an error stores nothing. A refund with r.OutRefundNo that
 	// exists already (of any payment) is returned instead, with created = false.
 	CreateRefund(ctx context.Context, r Refund, check func(Payment, []Refund) error) (out Refund, created bool, err error)
 	// Refund reads a refund.

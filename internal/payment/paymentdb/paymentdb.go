@@ -328,12 +328,10 @@ func (s *Store) CreateRefund(ctx context.Context, r payment.Refund, check func(p
 		if err := check(p, existing); err != nil {
 			return err
 		}
-		next := sqldb.Time(r.CreatedAt.Add(time.Minute))
-		r.NextQueryAt = &next
 		_, err = tx.ExecContext(ctx, "INSERT INTO payment_refunds ("+refundColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, NULL)`,
 			r.ID, r.PaymentID, r.OrderID, r.OrderNo, r.OutRefundNo, r.Amount, r.Reason, r.Status, r.Automatic,
-			r.RequestedBy, next, sqldb.Time(r.CreatedAt))
+			r.RequestedBy, sqldb.NullTime(r.NextQueryAt), sqldb.Time(r.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("insert refund: %w", err)
 		}

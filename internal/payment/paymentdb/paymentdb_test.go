@@ -260,8 +260,9 @@ func (h *harness) succeeded(t *testing.T, amount money.Fen) payment.Payment {
 }
 
 func (h *harness) newRefund(p payment.Payment, outNo string, amount money.Fen) payment.Refund {
+	next := h.base.Add(time.Minute)
 	return payment.Refund{ID: h.gen.New(), PaymentID: p.ID, OrderID: p.OrderID, OrderNo: p.OrderNo, OutRefundNo: outNo,
-		Amount: amount, Reason: "测试", Status: payment.RefundRequested, RequestedBy: "staff:1", CreatedAt: h.base}
+		Amount: amount, Reason: "测试", Status: payment.RefundRequested, RequestedBy: "staff:1", NextQueryAt: &next, CreatedAt: h.base}
 }
 
 // notOver refuses a refund that would take more than the payment.
@@ -317,14 +318,25 @@ func (h *harness) refunds(t *testing.T) {
 	if _, err := h.store.RefundByOutNo(ctx, "nope"); !errors.Is(err, payment.ErrRefundNotFound) {
 		t.Fatalf("unknown refund: %v", err)
 	}
+	pending, _, err := h.store.CreateRefund(ctx, h.newRefund(p, outNo+"p", 100), notOver(100))
+	if err != nil {
+		t.Fatal(err)
+	}
 	due, err := h.store.ClaimDueRefunds(ctx, h.base.Add(time.Hour), h.base.Add(2*time.Hour), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
+	claimed := false
 	for _, d := range due {
 		if d.ID == r.ID {
 			t.Fatal("a settled refund was claimed for a query")
 		}
+		if d.ID == pending.ID {
+			claimed = d.NextQueryAt.Equal(h.base.Add(2 * time.Hour))
+		}
+	}
+	if !claimed {
+		t.Fatalf("the pending refund due at %v was not claimed and moved on: %+v", pending.NextQueryAt, due)
 	}
 }
 

@@ -4,7 +4,6 @@
 package paymenthttp
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -141,7 +140,7 @@ func (h *handlers) notify(w http.ResponseWriter, r *http.Request) error {
 		prov.Acknowledge(w, err)
 		return nil
 	}
-	prov.Acknowledge(w, h.svc.HandleNotify(r.Context(), prov, r.Header, bytes.Clone(body)))
+	prov.Acknowledge(w, h.svc.HandleNotify(r.Context(), prov, r.Header, body))
 	return nil
 }
 
