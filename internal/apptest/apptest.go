@@ -175,6 +175,21 @@ func (s *Server) DoWith(method, path, token string, body any, headers map[string
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
+// Expect sends a request like DoWith, fails the test unless the answer has status, and
+// returns the answer's JSON object (empty for an empty body).
+func (s *Server) Expect(status int, method, path, token string, body any, headers map[string]string) map[string]any {
+	s.t.Helper()
+	r := s.DoWith(method, path, token, body, headers)
+	if r.Status != status {
+		s.t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
+	}
+	out := map[string]any{}
+	if len(r.Body) > 0 {
+		r.Decode(s.t, &out)
+	}
+	return out
+}
+
 // Tokens is the token pair in login answers.
 type Tokens struct {
 	AccessToken  string `json:"access_token"`

@@ -35,15 +35,7 @@ func newFixture(t *testing.T, env map[string]string) *fixture {
 // must sends a staff request and fails the test unless the status matches.
 func (f *fixture) must(status int, method, path string, body any) map[string]any {
 	f.t.Helper()
-	r := f.s.Do(method, path, f.staff, body)
-	if r.Status != status {
-		f.t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
-	}
-	out := map[string]any{}
-	if len(r.Body) > 0 {
-		r.Decode(f.t, &out)
-	}
-	return out
+	return f.s.Expect(status, method, path, f.staff, body, nil)
 }
 
 func (f *fixture) category(name string, parent any) string {

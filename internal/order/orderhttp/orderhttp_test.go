@@ -53,15 +53,7 @@ func newShop(t testing.TB, env map[string]string, stock ...int64) *shop {
 
 func (sh *shop) must(status int, method, path, token string, body any) map[string]any {
 	sh.t.Helper()
-	r := sh.s.Do(method, path, token, body)
-	if r.Status != status {
-		sh.t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
-	}
-	out := map[string]any{}
-	if len(r.Body) > 0 {
-		r.Decode(sh.t, &out)
-	}
-	return out
+	return sh.s.Expect(status, method, path, token, body, nil)
 }
 
 // buyer makes an account with one address, through the services (faster than HTTP when

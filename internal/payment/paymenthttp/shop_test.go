@@ -53,15 +53,7 @@ func (sh *shop) must(status int, method, path, token string, body any) map[strin
 
 func (sh *shop) mustWith(status int, method, path, token string, body any, headers map[string]string) map[string]any {
 	sh.t.Helper()
-	r := sh.s.DoWith(method, path, token, body, headers)
-	if r.Status != status {
-		sh.t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
-	}
-	out := map[string]any{}
-	if len(r.Body) > 0 {
-		r.Decode(sh.t, &out)
-	}
-	return out
+	return sh.s.Expect(status, method, path, token, body, headers)
 }
 
 func (sh *shop) newBuyer(name string) (token, addressID string) {
