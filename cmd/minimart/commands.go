@@ -93,6 +93,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return &usageError{fmt.Errorf("MINIMART_ADDR: cannot listen on %s: %w", cfg.Addr, err)}
 	}
+	// Serve closes it when it stops; this covers a failure before serving starts.
+	defer ln.Close()
 	if cfg.Embedded() && cfg.BootstrapAdminAuto {
 		name, password, created, err := a.Users.EnsureAdmin(ctx)
 		if err != nil {

@@ -201,7 +201,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "minimart_outbox_pending", Help: "Events committed but not yet published (-1: the count failed).",
 	}, func() float64 {
-		n, err := a.relay.Pending(context.Background())
+		// A stalled database must not hang /metrics (nor pile up one query per scrape).
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := a.relay.Pending(ctx)
 		if err != nil {
 			return -1
 		}

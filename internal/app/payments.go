@@ -4,9 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"fmt"
 	"net"
-	"strings"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -107,14 +106,11 @@ func defaultPublicURL(addr string) string {
 func listenURL(addr net.Addr) string {
 	tcp, ok := addr.(*net.TCPAddr)
 	if !ok {
-		return fmt.Sprintf("http://%s", addr)
+		return "http://" + addr.String()
 	}
 	host := "127.0.0.1"
 	if !tcp.IP.IsUnspecified() {
 		host = tcp.IP.String()
 	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return fmt.Sprintf("http://%s:%d", host, tcp.Port)
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }

@@ -108,14 +108,17 @@ type Response struct {
 	Body   []byte
 }
 
-// ErrorCode is the error.code of a JSON error answer, or "".
+// ErrorCode is the error.code of a JSON error answer, "" for a JSON answer without one, and
+// a text no code can equal for an answer that is not JSON.
 func (r Response) ErrorCode() string {
 	var e struct {
 		Error struct {
 			Code string `json:"code"`
 		} `json:"error"`
 	}
-	json.Unmarshal(r.Body, &e)
+	if err := json.Unmarshal(r.Body, &e); err != nil {
+		return "(not JSON: " + err.Error() + ")"
+	}
 	return e.Error.Code
 }
 

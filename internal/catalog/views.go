@@ -315,6 +315,8 @@ type ListPage struct {
 
 // ProductList returns a page of on-shelf products as JSON; the first pages come from the cache.
 func (v *Views) ProductList(ctx context.Context, q ListQuery) ([]byte, error) {
+	// Lists do not search (that is Search): a q here is ignored, not folded into the cache key.
+	q.Text = ""
 	p, err := parseQuery(q, false)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 -- +goose Up
--- Each statement can run again, so a half-applied migration (MySQL DDL commits at once) is
--- finished by the next start.
+-- The CREATE statements can run again; the ALTER cannot (MySQL has no ADD COLUMN IF NOT
+-- EXISTS, and its DDL commits at once), so it comes last: a start that stopped before it runs
+-- it again, one that stopped after it has nothing left to do.
 CREATE TABLE IF NOT EXISTS dead_letters (
     id         BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
     event_id   BIGINT       NOT NULL,
