@@ -373,7 +373,11 @@ func (h *handler) deadLetter(ctx context.Context, d amqp.Delivery, code, reason 
 drain: // a return left by an earlier publish, if any, is not about this one
 	for {
 		select {
-		case <-h.returns:
+		case _, open := <-h.returns:
+			if !open {
+				// amqp091 closes it with the channel: without this the loop would spin forever.
+				return errors.New("the publishing channel is closed")
+			}
 		default:
 			break drain
 		}
@@ -402,7 +406,10 @@ drain: // a return left by an earlier publish, if any, is not about this one
 	}
 	// A mandatory message that no queue took comes back before its confirm.
 	select {
-	case r := <-h.returns:
+	case r, open := <-h.returns:
+		if !open {
+			return errors.New("the publishing channel closed before the dead-lettered copy was confirmed")
+		}
 		if _, err := h.pub.QueueDeclare(c.dlq, true, false, false, false, nil); err != nil {
 			return fmt.Errorf("dead-letter queue %s is missing (%s) and declaring it failed: %w", c.dlq, r.ReplyText, err)
 		}
