@@ -23,13 +23,15 @@ type Refunds interface {
 // These end, from inside the order's lock, a transition that must not happen; the callers
 // turn them into their answer.
 var (
-	errPaidByThis   = errors.New("order already paid by this payment")
-	errUnwanted     = errors.New("order cannot take this payment")
-	errNotRefunding = errors.New("order is no longer refunding")
+	errPaidByThis       = errors.New("order already paid by this payment")
+	errUnwanted         = errors.New("order cannot take this payment")
+	errNotRefunding     = errors.New("order is no longer refunding")
+	errAlreadyRefunding = errors.New("order is already refunding")
 )
 
 // PaymentSucceeded marks a pending order paid by the payment. If the order cannot take
-// the money — it was cancelled, or another payment paid it first — it changes nothing and
+// the money — it was cancelled, another payment paid it first, or the money came after its
+// stock hold ran out (inventory may have released the stock) — it changes nothing and
 // returns unwanted = true with the reason, and the caller returns the money. The status
 // is checked under the order's lock, so a cancel racing the payment is decided once.
 func (s *Service) PaymentSucceeded(ctx context.Context, orderID, paymentID ids.ID, amount money.Fen) (unwanted bool, reason string, err error) {
@@ -43,6 +45,8 @@ func (s *Service) PaymentSucceeded(ctx context.Context, orderID, paymentID ids.I
 			reason = fmt.Sprintf("the order was already paid by payment %s", o.PaymentID)
 		case amount != o.Payable:
 			reason = fmt.Sprintf("the payment of %d fen does not match the order's %d fen", amount, o.Payable)
+		case s.now().After(o.PayDeadline.Add(s.cfg.ReservationGrace)):
+			reason = "the payment arrived after the order's stock hold ran out"
 		default:
 			return nil
 		}
@@ -60,14 +64,15 @@ func (s *Service) PaymentSucceeded(ctx context.Context, orderID, paymentID ids.I
 // StartFullRefund moves a paid or shipped order to refunding; an order already refunding
 // stays so.
 func (s *Service) StartFullRefund(ctx context.Context, id ids.ID, actor, reason string) error {
-	o, err := s.store.Order(ctx, id, 0)
-	if err != nil {
-		return err
-	}
-	if o.Status == Refunding {
+	_, err := s.transition(ctx, id, Refunding, actor, reason, func(o *Order) error {
+		if o.Status == Refunding {
+			return errAlreadyRefunding
+		}
+		return nil
+	}, nil)
+	if errors.Is(err, errAlreadyRefunding) {
 		return nil
 	}
-	_, err = s.transition(ctx, id, Refunding, actor, reason, nil, nil)
 	return err
 }
 

@@ -284,3 +284,33 @@ func TestPaymentForCancelledOrderIsRefunded(t *testing.T) {
 		t.Fatalf("stock: %+v", l)
 	}
 }
+
+// Money that arrives after the order's stock hold ran out (the timeout cancel did not run,
+// and inventory may have released the stock) is returned, never taken against stock that
+// may be gone.
+func TestPaymentAfterStockHoldIsRefunded(t *testing.T) {
+	sh := newShop(t, map[string]string{"MINIMART_SCHEDULE_INTERVAL": "1h"})
+	orderID, orderNo := sh.order(1)
+	if r := sh.pay(orderID, "sandbox", "p"); r.Status != 201 {
+		t.Fatal(r.Status, string(r.Body))
+	}
+	if _, err := sh.db().Exec("UPDATE orders SET pay_deadline = ? WHERE order_no = ?",
+		time.Now().UTC().Add(-time.Hour), orderNo); err != nil {
+		t.Fatal(err)
+	}
+	sh.markPaidAtProvider(orderNo)
+	body := notifyBody(t, orderNo, 3500, "success")
+	if r := sh.sendNotify(sh.s.App.Sandbox.Sign(body, time.Now()), body); r.Status != 204 {
+		t.Fatalf("notify: %d %s", r.Status, r.Body)
+	}
+	apptest.Eventually(t, "automatic refund succeeded", func() bool {
+		_, refunds := sh.payments(orderID)
+		return len(refunds) == 1 && refunds[0]["status"] == "succeeded" && refunds[0]["automatic"] == true
+	})
+	if got := sh.orderStatus(orderID); got != "pending_payment" {
+		t.Fatalf("order is %s, want it left for the timeout to cancel", got)
+	}
+	if l := sh.level(); l.Sold != 0 {
+		t.Fatalf("stock sold after the hold ran out: %+v", l)
+	}
+}
