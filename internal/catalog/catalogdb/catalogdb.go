@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -212,7 +213,7 @@ func skuWriteError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case sqldb.IsUniqueViolation(err) && strings.Contains(strings.ToLower(err.Error()), "code"):
+	case slices.Contains([]string{"skus_code", "skus.skus_code", "skus.code"}, sqldb.ViolatedUnique(err)):
 		return catalog.ErrSKUCodeTaken
 	case sqldb.IsUniqueViolation(err):
 		return catalog.ErrDuplicateSpecs

@@ -257,6 +257,27 @@ func IsUniqueViolation(err error) bool {
 	return false
 }
 
+// ViolatedUnique names what a unique-violation error collided on, as the engine says it:
+// MySQL/MariaDB's key ("skus_code", or "skus.skus_code" on MySQL 8), SQLite's columns
+// ("skus.code"); "" for any other error. It reads the end of the message, never the
+// duplicate value the message also quotes.
+func ViolatedUnique(err error) string {
+	if !IsUniqueViolation(err) {
+		return ""
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		_, key, _ := strings.Cut(me.Message, "' for key '")
+		return strings.TrimSuffix(key, "'")
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		_, cols, _ := strings.Cut(se.Error(), "UNIQUE constraint failed: ")
+		return strings.TrimSpace(strings.SplitN(cols, " ", 2)[0])
+	}
+	return ""
+}
+
 // IsRetryable reports whether err is a transient lock conflict worth running the
 // transaction again for.
 func IsRetryable(err error) bool {
