@@ -38,4 +38,3 @@ func TestViolatedUnique(t *testing.T) {
 		}
 	})
 }
-
