@@ -418,7 +418,14 @@ func (v *Views) HandleEvent(ctx context.Context, e events.Event) error {
 		}
 		return v.bumpLists(ctx)
 	case EventCategoryChanged:
+		var c CategoryChanged
+		if err := json.Unmarshal(e.Payload, &c); err != nil {
+			return fmt.Errorf("%s payload: %w", e.Type, err)
+		}
 		if err := v.cache.Delete(ctx, treeKey); err != nil {
+			return err
+		}
+		if err := v.dropDetailsUnder(ctx, c.CategoryID); err != nil {
 			return err
 		}
 		return v.bumpLists(ctx)
@@ -430,6 +437,36 @@ func (v *Views) HandleEvent(ctx context.Context, e events.Event) error {
 		return v.cache.Delete(ctx, productKey(s.ProductID))
 	}
 	return nil
+}
+
+// dropDetailsUnder drops the cached detail pages of the on-shelf products in a category and
+// its subcategories: each page names its categories (category_path). Category changes are
+// rare staff actions, so a page of ids at a time is fine here.
+func (v *Views) dropDetailsUnder(ctx context.Context, categoryID ids.ID) error {
+	all, err := v.store.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	f := ListFilter{Status: OnShelf, CategoryIDs: Descendants(all, categoryID), Limit: 500}
+	for {
+		page, _, err := v.store.Products(ctx, f)
+		if err != nil {
+			return err
+		}
+		keys := make([]string, len(page))
+		for i, p := range page {
+			keys[i] = productKey(p.ID)
+		}
+		if len(keys) > 0 {
+			if err := v.cache.Delete(ctx, keys...); err != nil {
+				return err
+			}
+		}
+		if len(page) < f.Limit {
+			return nil
+		}
+		f.Offset += f.Limit
+	}
 }
 
 // bumpLists moves every cached list page to a new key space; the old pages expire unread.

@@ -422,11 +422,26 @@ func TestCategoryUpdateKeepsOrMovesParent(t *testing.T) {
 }
 
 // Category names are searchable: renaming a category re-indexes the products under it.
-func TestCategoryRenameReachesSearch(t *testing.T) {
+func TestCategoryRenameReachesSearchAndDetail(t *testing.T) {
 	f := newFixture(t, nil)
 	top := f.category("数码", nil)
-	leaf := f.category("折叠屏", f.category("通讯", top))
-	f.must(201, "POST", "/api/v1/admin/products", phone(leaf, "Mate X5"))
+	mid := f.category("通讯", top)
+	leaf := f.category("折叠屏", mid)
+	p := f.must(201, "POST", "/api/v1/admin/products", phone(leaf, "Mate X5"))
+	detailPath := func() string {
+		var d struct {
+			CategoryPath []struct{ Name string } `json:"category_path"`
+		}
+		f.s.Do("GET", "/api/v1/products/"+p["id"].(string), "", nil).Decode(t, &d)
+		var names []string
+		for _, c := range d.CategoryPath {
+			names = append(names, c.Name)
+		}
+		return strings.Join(names, "/")
+	}
+	if got := detailPath(); got != "数码/通讯/折叠屏" { // now cached
+		t.Fatalf("category path %q", got)
+	}
 	count := func(q string) int {
 		var p struct{ Total int }
 		f.s.Do("GET", "/api/v1/search?q="+url.QueryEscape(q), "", nil).Decode(t, &p)
@@ -436,4 +451,7 @@ func TestCategoryRenameReachesSearch(t *testing.T) {
 	f.must(200, "PUT", "/api/v1/admin/categories/"+leaf, map[string]any{"name": "卫星电话"})
 	apptest.Eventually(t, "found by the new category name", func() bool { return count("卫星电话") == 1 })
 	apptest.Eventually(t, "no longer by the old one", func() bool { return count("折叠屏") == 0 })
+	// The cached detail page names its categories: renaming an ancestor refreshes it too.
+	f.must(200, "PUT", "/api/v1/admin/categories/"+mid, map[string]any{"name": "移动通讯", "parent_id": top})
+	apptest.Eventually(t, "detail shows the new names", func() bool { return detailPath() == "数码/移动通讯/卫星电话" })
 }
