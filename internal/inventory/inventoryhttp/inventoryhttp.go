@@ -24,8 +24,7 @@ func Routes(rt *web.Router, svc *inventory.Service, tokens *auth.Tokens) {
 }
 
 func actor(r *http.Request) string {
-	p, _ := auth.PrincipalFrom(r.Context())
-	return "staff:" + p.ID.String()
+	return "staff:" + auth.PrincipalOf(r).ID.String()
 }
 
 func (h *handlers) set(w http.ResponseWriter, r *http.Request) error {

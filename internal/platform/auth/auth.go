@@ -203,9 +203,13 @@ func HashRefreshToken(token string) []byte {
 	return sum[:]
 }
 
-// PrincipalOf is who the request's verified token speaks for; behind Buyer or Staff it is
-// always set.
+// PrincipalOf is who the request's verified token speaks for. Only handlers behind Buyer or
+// Staff may call it: anywhere else it panics (a wiring mistake, which web.Recover answers
+// with a 500) rather than act as user 0.
 func PrincipalOf(r *http.Request) Principal {
-	p, _ := PrincipalFrom(r.Context())
+	p, ok := PrincipalFrom(r.Context())
+	if !ok {
+		panic("auth: PrincipalOf outside the Buyer or Staff middleware: " + r.Method + " " + r.URL.Path)
+	}
 	return p
 }
