@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minimart/minimart/internal/apptest"
 	"github.com/minimart/minimart/internal/catalog"
 	"github.com/minimart/minimart/internal/order"
 	"github.com/minimart/minimart/internal/order/orderdb"
@@ -585,9 +586,7 @@ func testCartAndOrders(t *testing.T, h *harness, staff, operator string) {
 	})
 
 	t.Run("pay, ship, note, confirm", func(t *testing.T) {
-		if _, err := h.app.Orders.MarkPaid(ctx, fromCart.OrderNo, "payment:test", "paid in test"); err != nil {
-			t.Fatal(err)
-		}
+		apptest.PayOrder(t, h.app, fromCart.ID)
 		waitLevel("the paid order's stock is sold", red, level{Available: 7, Sold: 3})
 		act := func(name, action, id, token string, body any, want int, code string, rejects bool) orderView {
 			t.Helper()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minimart/minimart/internal/apptest"
 	"github.com/minimart/minimart/internal/platform/auth"
 	"github.com/minimart/minimart/internal/platform/ids"
 )
@@ -386,9 +387,7 @@ func testPayments(t *testing.T, h *harness, admin, operator string) {
 		refund("id 0", "0", admin, "r-2", part, 400, "invalid_parameter", false)
 		refund("an unpaid order", unpaid.ID, admin, "r-2", part, 409, "order_not_refundable", false)
 		byHand := place()
-		if _, err := h.app.Orders.MarkPaid(ctx, byHand.OrderNo, "staff:test", "paid at the counter"); err != nil {
-			t.Fatal(err)
-		}
+		apptest.PayOrder(t, h.app, byHand.ID)
 		refund("an order paid by hand", byHand.ID, admin, "r-2", part, 409, "order_not_paid", false)
 		refund("as an operator", first.ID, operator, "r-2", part, 403, "forbidden", false)
 		keyedBodyErrors(t, h, post, refunds(first.ID), admin, "r-2", part, with(part, "amount", "1000"), buyer)

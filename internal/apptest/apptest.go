@@ -17,6 +17,7 @@ import (
 
 	"github.com/minimart/minimart/internal/app"
 	"github.com/minimart/minimart/internal/platform/config"
+	"github.com/minimart/minimart/internal/platform/ids"
 )
 
 // Server is a running app and a client for it.
@@ -232,4 +233,24 @@ func (s *Server) StaffToken(username, role string) string {
 	}
 	r.Decode(s.t, &out)
 	return out.Tokens.AccessToken
+}
+
+// PayOrder pays a pending order the way the payment module does when a payment succeeds
+// (order.Service.PaymentSucceeded), for tests about what follows payment. The payment id it
+// records is the order's own id: a payment the payment module never made.
+func PayOrder(t testing.TB, a *app.App, orderID string) {
+	t.Helper()
+	id, err := ids.Parse(orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	o, err := a.Orders.Order(ctx, 0, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unwanted, reason, err := a.Orders.PaymentSucceeded(ctx, o.ID, o.ID, o.Payable)
+	if err != nil || unwanted {
+		t.Fatalf("pay order %s: unwanted %v (%s), %v", orderID, unwanted, reason, err)
+	}
 }

@@ -351,16 +351,6 @@ func (s *Service) ConfirmReceipt(ctx context.Context, userID, id ids.ID) (Order,
 	return s.transition(ctx, id, Completed, actorUser(userID), "receipt confirmed by the buyer", owner(userID), nil)
 }
 
-// MarkPaid records a verified payment; inventory turns the reservation into a sale on
-// order.paid. A cancelled order answers ErrInvalidState: the caller refunds.
-func (s *Service) MarkPaid(ctx context.Context, orderNo, actor, reason string) (Order, error) {
-	o, err := s.store.OrderByNo(ctx, orderNo)
-	if err != nil {
-		return Order{}, err
-	}
-	return s.transition(ctx, o.ID, Paid, actor, reason, nil, nil)
-}
-
 // Ship hands a paid order to a carrier.
 func (s *Service) Ship(ctx context.Context, staff string, id ids.ID, carrier, trackingNo string) (Order, error) {
 	var f errs.Fields

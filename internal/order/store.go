@@ -44,8 +44,6 @@ type Storer interface {
 	Create(ctx context.Context, o Order, t Transition, key string, ev events.Event) error
 	// Order returns an order with its lines. userID 0 reads any buyer's order.
 	Order(ctx context.Context, id, userID ids.ID) (Order, error)
-	// OrderByNo returns an order by its order number.
-	OrderByNo(ctx context.Context, orderNo string) (Order, error)
 	// Orders lists orders newest first and counts all matches.
 	Orders(ctx context.Context, f ListFilter) ([]Order, int, error)
 	// History lists an order's transitions, oldest first.

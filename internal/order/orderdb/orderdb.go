@@ -290,11 +290,6 @@ func (s *Store) Order(ctx context.Context, id, userID ids.ID) (order.Order, erro
 	return orderWhere(ctx, s.db.Read(), "", "id = ?", id)
 }
 
-// OrderByNo returns an order by its order number.
-func (s *Store) OrderByNo(ctx context.Context, orderNo string) (order.Order, error) {
-	return orderWhere(ctx, s.db.Read(), "", "order_no = ?", orderNo)
-}
-
 // Orders lists the orders matching f newest first, with their lines (one query for the
 // whole page), and counts every match.
 func (s *Store) Orders(ctx context.Context, f order.ListFilter) ([]order.Order, int, error) {

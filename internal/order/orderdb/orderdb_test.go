@@ -156,14 +156,6 @@ func (h *harness) roundTrip(t *testing.T) {
 	if _, err := h.store.Order(ctx, h.gen.New(), 0); !errors.Is(err, order.ErrOrderNotFound) {
 		t.Fatalf("unknown order: err = %v, want ErrOrderNotFound", err)
 	}
-	byNo, err := h.store.OrderByNo(ctx, o.OrderNo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameOrder(t, "order by number", byNo, o)
-	if _, err := h.store.OrderByNo(ctx, "nope' OR '1'='1"); !errors.Is(err, order.ErrOrderNotFound) {
-		t.Fatalf("unknown order number: err = %v, want ErrOrderNotFound", err)
-	}
 
 	// Every optional field set, in a zone other than UTC: it comes back in UTC, the same instant.
 	shanghai := time.FixedZone("CST", 8*3600)

@@ -251,10 +251,8 @@ func TestOrderLifecycle(t *testing.T) {
 		t.Fatalf("cancel twice: %d %s", r.Status, r.Body)
 	}
 
-	// Paid (through the service API the payments module will call): the reservation is sold.
-	if _, err := sh.s.App.Orders.MarkPaid(context.Background(), o.OrderNo, "payment:test", "paid in test"); err != nil {
-		t.Fatal(err)
-	}
+	// Paid (through the service call the payment module's event leads to): the reservation is sold.
+	apptest.PayOrder(t, sh.s.App, o.ID)
 	apptest.Eventually(t, "paid order's stock sold", func() bool {
 		l := sh.level(sh.skus[1])
 		return l.Sold == 3 && l.Reserved == 0 && l.Available == 7

@@ -90,9 +90,7 @@ func TestShippedOrderCompletesByItself(t *testing.T) {
 		OrderNo string `json:"order_no"`
 	}
 	r.Decode(t, &o)
-	if _, err := sh.s.App.Orders.MarkPaid(context.Background(), o.OrderNo, "payment:test", "paid in test"); err != nil {
-		t.Fatal(err)
-	}
+	apptest.PayOrder(t, sh.s.App, o.ID)
 	sh.must(200, "POST", "/api/v1/admin/orders/"+o.ID+"/ship", sh.staff, map[string]any{"carrier": "顺丰", "tracking_no": "SF1"})
 	apptest.Eventually(t, "the shipped order completes by itself", func() bool {
 		var got struct{ Status string }
