@@ -32,8 +32,9 @@ func (s shortLines) Error() string {
 }
 
 // Reserve holds every line of r for r.Ref, or nothing. The reservation row is inserted
-// first: a concurrent Reserve of the same ref then waits on its primary key instead of
-// touching stock, and takes the committed reservation when it gets its turn.
+// first: a repeated or concurrent Reserve of the same ref fails on its primary key (waiting
+// for the first to commit) instead of touching stock, and returns the stored reservation.
+// Order numbers are new, so the common case costs no read before the write.
 func (s *Store) Reserve(ctx context.Context, r inventory.Reservation, newID func() ids.ID,
 	event func(before, after inventory.Level, reason string) (events.Event, error)) (inventory.Reservation, error) {
 	lines := inventory.MergeLines(r.Lines)
@@ -44,9 +45,6 @@ func (s *Store) Reserve(ctx context.Context, r inventory.Reservation, newID func
 		if l.Quantity <= 0 {
 			return inventory.Reservation{}, fmt.Errorf("inventorydb: reserve %s: quantity %d of SKU %s is not positive", r.Ref, l.Quantity, l.SKUID)
 		}
-	}
-	if existing, err := s.Reservation(ctx, r.Ref); err == nil || !errors.Is(err, inventory.ErrReservationNotFound) {
-		return existing, err
 	}
 	now := sqldb.Time(time.Now())
 	out := inventory.Reservation{Ref: r.Ref, Status: inventory.Held, Lines: lines, ExpiresAt: sqldb.Time(r.ExpiresAt),
