@@ -135,14 +135,25 @@ func validateCreate(in CreateInput) error {
 // A request still in progress is waited for, so concurrent retries all answer alike.
 func (s *Service) claim(ctx context.Context, in CreateInput) (Order, error) {
 	deadline := time.Now().Add(claimWait)
+	// Keys are almost always new, so the first try is the claim itself; once another request
+	// holds the key, waiting polls with reads and claims again only if the key went away.
+	tryClaim := true
 	for {
-		existing, found, err := s.store.Key(ctx, in.UserID, in.IdempotencyKey)
-		claimed := false
-		if err == nil && !found {
-			// Only a key no one holds costs a write; waiters poll with reads.
+		var existing Idempotency
+		var claimed bool
+		var err error
+		if tryClaim {
 			existing, claimed, err = s.store.ClaimKey(ctx, Idempotency{UserID: in.UserID, Key: in.IdempotencyKey,
 				RequestHash: in.RequestHash, CreatedAt: s.now().UTC()})
+		} else {
+			var found bool
+			existing, found, err = s.store.Key(ctx, in.UserID, in.IdempotencyKey)
+			if err == nil && !found {
+				tryClaim = true
+				continue
+			}
 		}
+		tryClaim = false
 		switch {
 		case err != nil:
 			return Order{}, err
@@ -152,6 +163,7 @@ func (s *Service) claim(ctx context.Context, in CreateInput) (Order, error) {
 			if err := s.store.DropKey(ctx, in.UserID, in.IdempotencyKey); err != nil {
 				return Order{}, err
 			}
+			tryClaim = true
 			continue
 		case existing.RequestHash != in.RequestHash:
 			return Order{}, ErrIdempotencyMismatch
