@@ -5,10 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +14,9 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/minimart/minimart/internal/inventory"
+	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/errs"
+	"github.com/minimart/minimart/internal/platform/events"
 )
 
 // DefaultQueue is the seed's queue name.
@@ -115,7 +113,7 @@ func New(rawURL, queue string, svc *inventory.Service, log *slog.Logger, reg pro
 	}
 	c := &Consumer{
 		url:    rawURL,
-		target: redact(uri),
+		target: events.RedactAMQP(uri),
 		queue:  queue,
 		dlq:    queue + DeadLetterSuffix,
 		svc:    svc,
@@ -131,7 +129,7 @@ func New(rawURL, queue string, svc *inventory.Service, log *slog.Logger, reg pro
 	for _, r := range []string{resultApplied, resultStale, resultDeadLettered, resultRetried} {
 		c.results.WithLabelValues(r)
 	}
-	conn, err := c.dial()
+	conn, err := events.DialAMQP(c.url, "minimart-stocksync")
 	if err != nil {
 		return nil, fmt.Errorf("stocksync: connect to %s: %w", c.target, err)
 	}
@@ -149,26 +147,6 @@ func New(rawURL, queue string, svc *inventory.Service, log *slog.Logger, reg pro
 		}
 	}
 	return c, nil
-}
-
-// redact names the broker without credentials.
-func redact(uri amqp.URI) string {
-	vhost := uri.Vhost
-	if vhost == "/" {
-		vhost = ""
-	}
-	return uri.Scheme + "://" + net.JoinHostPort(uri.Host, strconv.Itoa(uri.Port)) + "/" + url.PathEscape(vhost)
-}
-
-func (c *Consumer) dial() (*amqp.Connection, error) {
-	props := amqp.NewConnectionProperties()
-	props.SetClientConnectionName("minimart-stocksync")
-	return amqp.DialConfig(c.url, amqp.Config{
-		Heartbeat:  10 * time.Second,
-		Locale:     "en_US",
-		Dial:       amqp.DefaultDial(5 * time.Second),
-		Properties: props,
-	})
 }
 
 // declare makes the queue and its dead-letter queue, both durable and without arguments,
@@ -215,7 +193,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		conn, err := c.dial()
+		conn, err := events.DialAMQP(c.url, "minimart-stocksync")
 		if err == nil {
 			var consumed bool
 			consumed, err = c.session(ctx, conn)
@@ -228,7 +206,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		c.log.Warn("stocksync: RabbitMQ connection lost or refused; reconnecting", "target", c.target,
 			"attempt", attempt, "err", err)
-		sleep(ctx, backoff(attempt, 100*time.Millisecond, reconnectMax))
+		sleep(ctx, events.Backoff(attempt, 100*time.Millisecond, reconnectMax))
 	}
 }
 
@@ -343,7 +321,7 @@ func (h *handler) handle(ctx context.Context, d amqp.Delivery) error {
 // for. If ctx ends meanwhile, closing the channel returns d instead.
 func (h *handler) retry(ctx context.Context, d amqp.Delivery, cause error) error {
 	h.failures++
-	delay := backoff(h.failures, retryBase, retryMax)
+	delay := events.Backoff(h.failures, retryBase, retryMax)
 	h.c.log.Warn("stocksync: message failed; returning it to the queue", "message_id", d.MessageId,
 		"redelivered", d.Redelivered, "retry_in", delay, "err", cause)
 	sleep(ctx, delay)
@@ -448,25 +426,10 @@ func describe(err error) (code, reason string) {
 	default:
 		code, reason = "error", err.Error()
 	}
-	if len(reason) > maxHeaderError {
-		cut := maxHeaderError
-		for cut > 0 && !utf8.RuneStart(reason[cut]) {
-			cut--
-		}
-		reason = reason[:cut] + "…"
+	if cut := clip.Bytes(reason, maxHeaderError); cut != reason {
+		reason = cut + "…"
 	}
 	return code, reason
-}
-
-// backoff is the wait before attempt n: base doubling up to max, less up to a fifth at
-// random so that many consumers do not retry in step.
-func backoff(n int, base, max time.Duration) time.Duration {
-	d := base
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	return d - rand.N(d/5+1)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

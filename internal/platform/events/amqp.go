@@ -174,7 +174,7 @@ func NewAMQP(rawURL string, opts AMQPOptions, log *slog.Logger) (*AMQP, error) {
 	}
 	b := &AMQP{
 		url:       rawURL,
-		target:    redact(uri),
+		target:    RedactAMQP(uri),
 		opts:      opts.withDefaults(),
 		log:       log,
 		consumers: map[string]*amqpConsumer{},
@@ -196,8 +196,8 @@ func NewAMQP(rawURL string, opts AMQPOptions, log *slog.Logger) (*AMQP, error) {
 	return b, nil
 }
 
-// redact names the broker without credentials, for logs and errors.
-func redact(uri amqp.URI) string {
+// RedactAMQP names the broker without credentials, for logs and errors.
+func RedactAMQP(uri amqp.URI) string {
 	vhost := uri.Vhost
 	if vhost == "/" {
 		vhost = ""
@@ -205,10 +205,14 @@ func redact(uri amqp.URI) string {
 	return uri.Scheme + "://" + net.JoinHostPort(uri.Host, strconv.Itoa(uri.Port)) + "/" + url.PathEscape(vhost)
 }
 
-func (b *AMQP) dial() (*amqp.Connection, error) {
+func (b *AMQP) dial() (*amqp.Connection, error) { return DialAMQP(b.url, "minimart") }
+
+// DialAMQP connects to the broker as clientName (shown in RabbitMQ's management UI), with
+// heartbeats and a dial timeout, so a dead broker is noticed.
+func DialAMQP(url, clientName string) (*amqp.Connection, error) {
 	props := amqp.NewConnectionProperties()
-	props.SetClientConnectionName("minimart")
-	return amqp.DialConfig(b.url, amqp.Config{
+	props.SetClientConnectionName(clientName)
+	return amqp.DialConfig(url, amqp.Config{
 		Heartbeat:  10 * time.Second,
 		Locale:     "en_US",
 		Dial:       amqp.DefaultDial(5 * time.Second),
@@ -550,7 +554,7 @@ func (b *AMQP) supervise(conn *amqp.Connection) {
 // reconnect dials with backoff until the topology is set up again; nil after Close.
 func (b *AMQP) reconnect() *amqp.Connection {
 	for attempt := 1; ; attempt++ {
-		t := time.NewTimer(backoff(attempt, reconnectMax))
+		t := time.NewTimer(Backoff(attempt, 100*time.Millisecond, reconnectMax))
 		select {
 		case <-b.done:
 			t.Stop()

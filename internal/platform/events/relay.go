@@ -111,7 +111,7 @@ func (r *Relay) Run(ctx context.Context) error {
 				break
 			}
 			failures++
-			wait := backoff(failures, r.opts.MaxBackoff)
+			wait := Backoff(failures, 100*time.Millisecond, r.opts.MaxBackoff)
 			r.log.WarnContext(ctx, "outbox relay: nothing published", "err", err,
 				"failures", failures, "retry_in", wait)
 			sleep(ctx, wait) // a commit does not cut this short: the bus or database is down
@@ -338,7 +338,7 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 				}
 				continue
 			}
-			wait := backoff(row.attempts+1, r.opts.MaxBackoff)
+			wait := Backoff(row.attempts+1, 100*time.Millisecond, r.opts.MaxBackoff)
 			if out.retryIn == 0 || wait < out.retryIn {
 				out.retryIn = wait
 			}
@@ -485,10 +485,10 @@ func (r *Relay) maybePrune(ctx context.Context) {
 	}
 }
 
-// backoff is the wait after the n-th consecutive failure: 100ms doubling up to max,
-// less up to 20% jitter so relays that failed together do not retry together.
-func backoff(n int, max time.Duration) time.Duration {
-	d := 100 * time.Millisecond
+// Backoff is the wait after the n-th consecutive failure: base doubling up to max, less up
+// to 20% jitter so workers that failed together do not retry together.
+func Backoff(n int, base, max time.Duration) time.Duration {
+	d := base
 	for i := 1; i < n && d < max; i++ {
 		d *= 2
 	}
