@@ -18,6 +18,7 @@ require (
 	github.com/smartwalle/alipay/v3 v3.2.31
 	github.com/smartwalle/ncrypto v1.0.4
 	github.com/smartwalle/nsign v1.0.9
+	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/wechatpay-apiv3/wechatpay-go v0.2.21
 	go.etcd.io/bbolt v1.4.0
 	golang.org/x/crypto v0.58.0
@@ -78,6 +79,7 @@ require (
 	github.com/smartwalle/ngx v1.1.2 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.61.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect

@@ -14,6 +14,7 @@ import (
 	"github.com/minimart/minimart/internal/catalog/catalogdb"
 	"github.com/minimart/minimart/internal/catalog/catalogsearch"
 	"github.com/minimart/minimart/internal/catalog/demo"
+	"github.com/minimart/minimart/internal/platform/config"
 	"github.com/minimart/minimart/internal/platform/events"
 )
 
@@ -31,6 +32,9 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if *n < 1 || *n > 1_000_000 {
 		return usagef("demo load: --products must be between 1 and 1000000")
+	}
+	if err := needModules(cfg, "demo load", config.ModuleCatalog, config.ModuleInventory); err != nil {
+		return err
 	}
 	a, err := app.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if err != nil {
@@ -75,7 +79,10 @@ func reindex(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx, app.Migrations()...); err != nil {
+	if err := needModules(cfg, "reindex", config.ModuleCatalog); err != nil {
+		return err
+	}
+	if err := db.Migrate(ctx, app.Migrations(cfg.Modules...)...); err != nil {
 		return err
 	}
 	store := catalogdb.New(db, events.NewOutbox())

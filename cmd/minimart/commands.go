@@ -53,6 +53,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (co
 	if fs.Lookup("addr") == nil {
 		fs.StringVar(&o.Addr, "addr", "", "listen address (env MINIMART_ADDR, default :8080)")
 	}
+	fs.StringVar(&o.Modules, "modules", "", "modules this process serves (env MINIMART_MODULES, default all)")
 	if err := fs.Parse(args); err != nil {
 		return config.Config{}, &usageError{err}
 	}
@@ -95,7 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// Serve closes it when it stops; this covers a failure before serving starts.
 	defer ln.Close()
-	if cfg.Embedded() && cfg.BootstrapAdminAuto {
+	if cfg.Embedded() && cfg.BootstrapAdminAuto && a.Users != nil {
 		name, password, created, err := a.Users.EnsureAdmin(ctx)
 		if err != nil {
 			return fmt.Errorf("create first admin: %w", err)
@@ -105,7 +106,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				"  (shown only now; log in at POST /api/v1/admin/auth/login)\n", name, password)
 		}
 	}
-	if cfg.Embedded() && cfg.Demo {
+	if cfg.Embedded() && cfg.Demo && a.Catalog != nil && a.Inventory != nil {
 		res, err := loadDemo(ctx, a, demo.DefaultProducts, io.Discard)
 		switch {
 		case errors.Is(err, demo.ErrNotEmpty):
@@ -159,11 +160,11 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer db.Close()
 	if action == "up" {
-		if err := db.Migrate(ctx, app.Migrations()...); err != nil {
+		if err := db.Migrate(ctx, app.Migrations(cfg.Modules...)...); err != nil {
 			return err
 		}
 	}
-	states, err := db.MigrationStatus(ctx, app.Migrations()...)
+	states, err := db.MigrationStatus(ctx, app.Migrations(cfg.Modules...)...)
 	if err != nil {
 		return err
 	}
@@ -199,6 +200,9 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return &usageError{err}
 	}
+	if err := needModules(cfg, "admin create", config.ModuleUser); err != nil {
+		return err
+	}
 	a, err := app.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if err != nil {
 		return err
@@ -227,4 +231,16 @@ func readPassword(path string) (string, error) {
 		return "", fmt.Errorf("--password-file: %w", err)
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// needModules refuses a command that works on modules this process's configuration does
+// not serve (a split service's settings name only its own modules).
+func needModules(cfg config.Config, command string, modules ...string) error {
+	for _, m := range modules {
+		if !cfg.Serves(m) {
+			return usagef("%s works on the %s module(s): run it with the settings of the service that serves them (MINIMART_MODULES including %s)",
+				command, strings.Join(modules, " and "), strings.Join(modules, ","))
+		}
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/minimart/minimart/internal/app"
 	"github.com/minimart/minimart/internal/payment"
+	"github.com/minimart/minimart/internal/platform/config"
 )
 
 // sandboxCommand drives the sandbox cashier over HTTP, as a buyer clicking Pay or Fail
@@ -90,6 +91,9 @@ func paymentsCommand(ctx context.Context, args []string, getenv func(string) str
 	day, err := payment.BillDay(*date)
 	if err != nil {
 		return usagef("payments reconcile: --date must be YYYY-MM-DD")
+	}
+	if err := needModules(cfg, "payments reconcile", config.ModulePayment); err != nil {
+		return err
 	}
 	a, err := app.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if err != nil {

@@ -16,8 +16,33 @@ import (
 	"github.com/minimart/minimart/internal/user"
 )
 
-// The adapters below satisfy each module's own ports with the other modules' services, in
-// process. Split into services, the same ports are satisfied by HTTP clients instead.
+// The sources are what the adapters below need of a module. Each is satisfied by the
+// module's service in process and by its HTTP client (<module>client) when the module runs
+// in another service, with the same meaning and errors, so the adapters do not know which.
+type (
+	skuSource interface {
+		SKURefs(ctx context.Context, skuIDs []ids.ID) ([]catalog.SKURef, error)
+	}
+	stockSource interface {
+		Available(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]int64, error)
+		Reserve(ctx context.Context, ref string, lines []inventory.ReserveLine, expiresAt time.Time) (inventory.Reservation, error)
+		Release(ctx context.Context, ref, reason string) (inventory.Reservation, error)
+	}
+	userSource interface {
+		Address(ctx context.Context, userID, id ids.ID) (user.Address, error)
+		OpenID(ctx context.Context, userID ids.ID) (string, error)
+	}
+	cartSource interface {
+		Selected(ctx context.Context, userID ids.ID) ([]cart.SelectedLine, error)
+		RemoveSKUs(ctx context.Context, userID ids.ID, skuIDs []ids.ID) error
+	}
+	orderSource interface {
+		Order(ctx context.Context, userID, id ids.ID) (order.Order, error)
+		StartFullRefund(ctx context.Context, id ids.ID, actor, reason string) error
+	}
+)
+
+// The adapters satisfy each module's own ports with the sources above.
 
 func onSale(r catalog.SKURef) bool { return !r.Deleted && r.ProductStatus == catalog.OnShelf }
 
@@ -28,10 +53,10 @@ func image(r catalog.SKURef) string {
 	return r.ProductImage
 }
 
-type orderCatalog struct{ svc *catalog.Service }
+type orderCatalog struct{ src skuSource }
 
 func (c orderCatalog) Items(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]order.Item, error) {
-	refs, err := c.svc.SKURefs(ctx, skuIDs)
+	refs, err := c.src.SKURefs(ctx, skuIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -43,10 +68,10 @@ func (c orderCatalog) Items(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]or
 	return out, nil
 }
 
-type cartCatalog struct{ svc *catalog.Service }
+type cartCatalog struct{ src skuSource }
 
 func (c cartCatalog) Items(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]cart.Item, error) {
-	refs, err := c.svc.SKURefs(ctx, skuIDs)
+	refs, err := c.src.SKURefs(ctx, skuIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -58,29 +83,29 @@ func (c cartCatalog) Items(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]car
 	return out, nil
 }
 
-type orderStock struct{ svc *inventory.Service }
+type orderStock struct{ src stockSource }
 
 func (s orderStock) Reserve(ctx context.Context, orderNo string, lines []order.LineRef, expiresAt time.Time) error {
 	rl := make([]inventory.ReserveLine, len(lines))
 	for i, l := range lines {
 		rl[i] = inventory.ReserveLine{SKUID: l.SKUID, Quantity: int64(l.Quantity)}
 	}
-	_, err := s.svc.Reserve(ctx, orderNo, rl, expiresAt)
+	_, err := s.src.Reserve(ctx, orderNo, rl, expiresAt)
 	return err
 }
 
 func (s orderStock) Release(ctx context.Context, orderNo, reason string) error {
-	_, err := s.svc.Release(ctx, orderNo, reason)
+	_, err := s.src.Release(ctx, orderNo, reason)
 	if errors.Is(err, inventory.ErrReservationNotFound) {
 		return nil // nothing was held
 	}
 	return err
 }
 
-type orderAddresses struct{ svc *user.Service }
+type orderAddresses struct{ src userSource }
 
 func (a orderAddresses) Address(ctx context.Context, userID, addressID ids.ID) (order.AddressSnapshot, error) {
-	ad, err := a.svc.Address(ctx, userID, addressID)
+	ad, err := a.src.Address(ctx, userID, addressID)
 	if err != nil {
 		return order.AddressSnapshot{}, err
 	}
@@ -88,10 +113,10 @@ func (a orderAddresses) Address(ctx context.Context, userID, addressID ids.ID) (
 		District: ad.District, Detail: ad.Detail}, nil
 }
 
-type orderCart struct{ svc *cart.Service }
+type orderCart struct{ src cartSource }
 
 func (c orderCart) Selected(ctx context.Context, userID ids.ID) ([]order.LineRef, error) {
-	lines, err := c.svc.Selected(ctx, userID)
+	lines, err := c.src.Selected(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -103,13 +128,13 @@ func (c orderCart) Selected(ctx context.Context, userID ids.ID) ([]order.LineRef
 }
 
 func (c orderCart) Remove(ctx context.Context, userID ids.ID, skuIDs []ids.ID) error {
-	return c.svc.RemoveSKUs(ctx, userID, skuIDs)
+	return c.src.RemoveSKUs(ctx, userID, skuIDs)
 }
 
-type paymentOrders struct{ svc *order.Service }
+type paymentOrders struct{ src orderSource }
 
 func (o paymentOrders) Order(ctx context.Context, userID, orderID ids.ID) (payment.PayableOrder, error) {
-	ord, err := o.svc.Order(ctx, userID, orderID)
+	ord, err := o.src.Order(ctx, userID, orderID)
 	if err != nil {
 		return payment.PayableOrder{}, err
 	}
@@ -120,24 +145,14 @@ func (o paymentOrders) Order(ctx context.Context, userID, orderID ids.ID) (payme
 			desc += fmt.Sprintf(" 等%d件", len(ord.Lines))
 		}
 	}
-	return payment.PayableOrder{ID: ord.ID, OrderNo: ord.OrderNo, UserID: ord.UserID, Status: string(ord.Status),
+	return payment.PayableOrder{ID: ord.ID, OrderNo: ord.OrderNo, UserID: ord.UserID, Status: ord.Status,
 		Payable: ord.Payable, PayDeadline: ord.PayDeadline, Description: desc}, nil
 }
 
 func (o paymentOrders) StartFullRefund(ctx context.Context, orderID ids.ID, actor, reason string) error {
-	err := o.svc.StartFullRefund(ctx, orderID, actor, reason)
+	err := o.src.StartFullRefund(ctx, orderID, actor, reason)
 	if e, ok := errs.As(err); ok && errors.Is(err, order.ErrInvalidState) {
 		return payment.ErrNotRefundable.Withf("%s", e.Message)
 	}
 	return err
-}
-
-type paymentBuyers struct{ svc *user.Service }
-
-func (b paymentBuyers) OpenID(ctx context.Context, userID ids.ID) (string, error) {
-	u, err := b.svc.Me(ctx, userID)
-	if err != nil {
-		return "", err
-	}
-	return u.OpenID, nil
 }

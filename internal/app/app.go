@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,17 +27,23 @@ import (
 
 	"github.com/minimart/minimart/api"
 	"github.com/minimart/minimart/internal/cart"
+	"github.com/minimart/minimart/internal/cart/cartclient"
 	"github.com/minimart/minimart/internal/cart/cartdb"
 	"github.com/minimart/minimart/internal/cart/carthttp"
 	"github.com/minimart/minimart/internal/catalog"
+	"github.com/minimart/minimart/internal/catalog/catalogclient"
 	"github.com/minimart/minimart/internal/catalog/catalogdb"
+	"github.com/minimart/minimart/internal/catalog/catalogevents"
 	"github.com/minimart/minimart/internal/catalog/cataloghttp"
 	"github.com/minimart/minimart/internal/catalog/catalogsearch"
 	"github.com/minimart/minimart/internal/inventory"
+	"github.com/minimart/minimart/internal/inventory/inventoryclient"
 	"github.com/minimart/minimart/internal/inventory/inventorydb"
+	"github.com/minimart/minimart/internal/inventory/inventoryevents"
 	"github.com/minimart/minimart/internal/inventory/inventoryhttp"
 	"github.com/minimart/minimart/internal/inventory/stocksync"
 	"github.com/minimart/minimart/internal/order"
+	"github.com/minimart/minimart/internal/order/orderclient"
 	"github.com/minimart/minimart/internal/order/orderdb"
 	"github.com/minimart/minimart/internal/order/orderhttp"
 	"github.com/minimart/minimart/internal/payment"
@@ -47,24 +54,48 @@ import (
 	"github.com/minimart/minimart/internal/platform/blob"
 	"github.com/minimart/minimart/internal/platform/cache"
 	"github.com/minimart/minimart/internal/platform/config"
+	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/money"
+	"github.com/minimart/minimart/internal/platform/peer"
 	"github.com/minimart/minimart/internal/platform/sqldb"
 	"github.com/minimart/minimart/internal/platform/web"
 	"github.com/minimart/minimart/internal/user"
+	"github.com/minimart/minimart/internal/user/userclient"
 	"github.com/minimart/minimart/internal/user/userdb"
 	"github.com/minimart/minimart/internal/user/userhttp"
 	"github.com/minimart/minimart/internal/user/wechatlogin"
 )
 
-// Migrations lists every module's schema in the order they are applied.
-func Migrations() []sqldb.Migrations {
-	return []sqldb.Migrations{events.OutboxMigrations, userdb.Migrations, catalogdb.Migrations, inventorydb.Migrations,
-		cartdb.Migrations, orderdb.Migrations, paymentdb.Migrations, sandbox.Migrations}
+// moduleMigrations are each module's schemas, in the order they are applied.
+var moduleMigrations = map[string][]sqldb.Migrations{
+	config.ModuleUser:      {userdb.Migrations},
+	config.ModuleCatalog:   {catalogdb.Migrations},
+	config.ModuleInventory: {inventorydb.Migrations},
+	config.ModuleCart:      {cartdb.Migrations},
+	config.ModuleOrder:     {orderdb.Migrations},
+	config.ModulePayment:   {paymentdb.Migrations, sandbox.Migrations},
 }
 
-// App is one running Minimart process.
+// Migrations lists the schemas of the given modules (every module when none is given) with
+// the outbox every process has, in the order they are applied. A service's database holds
+// only these.
+func Migrations(modules ...string) []sqldb.Migrations {
+	if len(modules) == 0 {
+		modules = config.Modules
+	}
+	out := []sqldb.Migrations{events.OutboxMigrations}
+	for _, m := range config.Modules {
+		if slices.Contains(modules, m) {
+			out = append(out, moduleMigrations[m]...)
+		}
+	}
+	return out
+}
+
+// App is one running Minimart process. A module's field is nil when the module runs in
+// another process (config.Modules).
 type App struct {
 	Config    config.Config
 	Users     *user.Service
@@ -85,12 +116,16 @@ type App struct {
 	relay     *events.Relay
 	handler   http.Handler
 	closers   []func() error
+	// holdOrders tells the inventory sweep which holds belong to recorded orders.
+	holdOrders inventory.Orders
+	peers      []*peer.Client
 	// publicURL is MINIMART_PUBLIC_URL, or the listening address once Run knows it.
 	publicURL atomic.Pointer[string]
 }
 
-// New builds the app for cfg: opens and migrates the database and connects the cache and
-// the bus. Close releases what New opened.
+// New builds the app for cfg: opens and migrates the database, connects the cache and the
+// bus, builds the modules this process serves and reaches the others through their HTTP
+// clients. Close releases what New opened.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	a := &App{Config: cfg, log: log}
 	defer func() {
@@ -104,7 +139,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	a.closers = append(a.closers, a.DB.Close)
-	if err := a.DB.Migrate(ctx, Migrations()...); err != nil {
+	if err := a.DB.Migrate(ctx, Migrations(cfg.Modules...)...); err != nil {
 		return nil, err
 	}
 
@@ -151,47 +186,108 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	outbox := events.NewOutbox()
 	a.relay = events.NewRelay(a.DB, outbox, a.bus, log, events.RelayOptions{Metrics: eventMetrics})
 
-	var exchanger user.CodeExchanger
-	if cfg.WeChatAppID != "" {
-		exchanger = wechatlogin.New(cfg.WeChatAPIBase, cfg.WeChatAppID, cfg.WeChatSecret, nil)
-	}
-	a.Users, err = user.NewService(userdb.New(a.DB, outbox), tokens, gen, exchanger, a.cache, user.Config{
-		RefreshTTL: cfg.RefreshTokenTTL, PasswordCost: cfg.PasswordCost,
-		LoginMaxFailures: cfg.LoginMaxFailures, LoginMaxPerIP: cfg.LoginMaxPerIP, LoginWindow: cfg.LoginWindow,
-	}, log)
-	if err != nil {
-		return nil, err
-	}
-
-	catalogStore := catalogdb.New(a.DB, outbox)
-	a.Catalog = catalog.NewService(catalogStore, gen, log)
-	a.Inventory = inventory.NewService(inventorydb.New(a.DB, outbox), a.Catalog, gen, log)
-	index, err := openSearchIndex(filepath.Join(cfg.DataDir, "search"), log)
-	if err != nil {
-		return nil, err
-	}
-	a.index = index
-	a.closers = append(a.closers, index.Close)
-	var views *catalog.Views
-	a.Indexer = catalog.NewIndexer(catalogStore, index, log, func(ctx context.Context) error { return views.SearchChanged(ctx) })
-	if cfg.AMQPURL != "" {
-		a.stockSync, err = stocksync.New(cfg.AMQPURL, cfg.InventoryQueue, a.Inventory, log, reg)
+	// Each module is built here when this process serves it, else reached through its client.
+	// The sources below are what other modules' adapters need of it, either way.
+	var (
+		users     userSource
+		skus      skuSource
+		skuOwners inventory.Catalog
+		stock     stockSource
+		carts     cartSource
+		orders    orderSource
+	)
+	if cfg.Serves(config.ModuleUser) {
+		var exchanger user.CodeExchanger
+		if cfg.WeChatAppID != "" {
+			exchanger = wechatlogin.New(cfg.WeChatAPIBase, cfg.WeChatAppID, cfg.WeChatSecret, nil)
+		}
+		a.Users, err = user.NewService(userdb.New(a.DB, outbox), tokens, gen, exchanger, a.cache, user.Config{
+			RefreshTTL: cfg.RefreshTokenTTL, PasswordCost: cfg.PasswordCost,
+			LoginMaxFailures: cfg.LoginMaxFailures, LoginMaxPerIP: cfg.LoginMaxPerIP, LoginWindow: cfg.LoginWindow,
+		}, log)
 		if err != nil {
-			return nil, fmt.Errorf("inventory sync: %s", redact(err, cfg.AMQPURL))
+			return nil, err
+		}
+		users = a.Users
+	} else if needsPeer(cfg, config.ModuleUser) {
+		if users, err = remote(a, config.ModuleUser, userclient.Errors, userclient.New); err != nil {
+			return nil, err
 		}
 	}
-	a.Cart = cart.NewService(cartdb.New(a.DB), cartCatalog{a.Catalog}, a.Inventory)
-	a.Orders = order.NewService(orderdb.New(a.DB, outbox), orderCatalog{a.Catalog}, orderStock{a.Inventory},
-		orderAddresses{a.Users}, orderCart{a.Cart}, gen, order.Config{
-			PayTimeout: cfg.OrderPayTimeout, AutoComplete: cfg.OrderAutoComplete, ReservationGrace: 10 * time.Minute,
-			ShippingFee: money.Fen(cfg.ShippingFee), FreeShippingOver: money.Fen(cfg.FreeShippingOver),
-		}, log)
-	if err := a.buildPayments(ctx, key, gen, outbox, reg); err != nil {
-		return nil, err
+
+	var catalogStore *catalogdb.Store
+	if cfg.Serves(config.ModuleCatalog) {
+		catalogStore = catalogdb.New(a.DB, outbox)
+		a.Catalog = catalog.NewService(catalogStore, gen, log)
+		skus, skuOwners = a.Catalog, a.Catalog
+	} else if needsPeer(cfg, config.ModuleCatalog) {
+		c, err := remote(a, config.ModuleCatalog, catalogclient.Errors, catalogclient.New)
+		if err != nil {
+			return nil, err
+		}
+		skus, skuOwners = c, c
 	}
+
+	if cfg.Serves(config.ModuleInventory) {
+		a.Inventory = inventory.NewService(inventorydb.New(a.DB, outbox), skuOwners, gen, log)
+		stock = a.Inventory
+		if cfg.AMQPURL != "" {
+			a.stockSync, err = stocksync.New(cfg.AMQPURL, cfg.InventoryQueue, a.Inventory, log, reg)
+			if err != nil {
+				return nil, fmt.Errorf("inventory sync: %s", redact(err, cfg.AMQPURL))
+			}
+		}
+	} else if needsPeer(cfg, config.ModuleInventory) {
+		if stock, err = remote(a, config.ModuleInventory, inventoryclient.Errors, inventoryclient.New); err != nil {
+			return nil, err
+		}
+	}
+
+	var views *catalog.Views
 	images, err := blob.NewDir(filepath.Join(cfg.DataDir, "media"), "/media/")
 	if err != nil {
 		return nil, err
+	}
+	if a.Catalog != nil {
+		index, err := openSearchIndex(filepath.Join(cfg.DataDir, "search"), log)
+		if err != nil {
+			return nil, err
+		}
+		a.index = index
+		a.closers = append(a.closers, index.Close)
+		a.Indexer = catalog.NewIndexer(catalogStore, index, log, func(ctx context.Context) error { return views.SearchChanged(ctx) })
+		views = catalog.NewViews(catalogStore, stock, index, a.cache, reg, log)
+	}
+
+	if cfg.Serves(config.ModuleCart) {
+		a.Cart = cart.NewService(cartdb.New(a.DB), cartCatalog{skus}, stock)
+		carts = a.Cart
+	} else if needsPeer(cfg, config.ModuleCart) {
+		if carts, err = remote(a, config.ModuleCart, cartclient.Errors, cartclient.New); err != nil {
+			return nil, err
+		}
+	}
+
+	if cfg.Serves(config.ModuleOrder) {
+		a.Orders = order.NewService(orderdb.New(a.DB, outbox), orderCatalog{skus}, orderStock{stock},
+			orderAddresses{users}, orderCart{carts}, gen, order.Config{
+				PayTimeout: cfg.OrderPayTimeout, AutoComplete: cfg.OrderAutoComplete, ReservationGrace: 10 * time.Minute,
+				RecordWithin: cfg.OrphanHoldAfter / 3,
+				ShippingFee:  money.Fen(cfg.ShippingFee), FreeShippingOver: money.Fen(cfg.FreeShippingOver),
+			}, log)
+		orders, a.holdOrders = a.Orders, a.Orders
+	} else if needsPeer(cfg, config.ModuleOrder) {
+		c, err := remote(a, config.ModuleOrder, orderclient.Errors, orderclient.New)
+		if err != nil {
+			return nil, err
+		}
+		orders, a.holdOrders = c, c
+	}
+
+	if cfg.Serves(config.ModulePayment) {
+		if err := a.buildPayments(ctx, key, gen, outbox, orders, users, reg); err != nil {
+			return nil, err
+		}
 	}
 
 	ips, err := web.NewClientIPs(cfg.TrustedProxies)
@@ -210,7 +306,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		}
 		return float64(n)
 	}))
-	views = catalog.NewViews(catalogStore, a.Inventory, index, a.cache, reg, log)
 	if err := a.subscribe(views); err != nil {
 		return nil, err
 	}
@@ -220,17 +315,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	rt.Handle("GET /readyz", web.Readiness(a.readinessChecks()...))
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	api.Routes(rt)
-	userhttp.Routes(rt, a.Users, tokens, ips)
-	cataloghttp.Routes(rt, a.Catalog, views, images, cfg.MaxUploadBytes, tokens)
-	inventoryhttp.Routes(rt, a.Inventory, tokens)
 	rt.Handle("GET /api/v1/admin/events/dead-letters", tokens.Staff(auth.RoleAdmin)(web.HandlerFunc(a.deadLetters)))
-	carthttp.Routes(rt, a.Cart, tokens)
-	orderhttp.Routes(rt, a.Orders, tokens)
-	paymenthttp.Routes(rt, a.Payments, tokens, ips)
-	if a.Sandbox != nil {
-		sandbox.CashierRoutes(rt, a.Sandbox)
-	}
-	rt.Handle("GET /media/{name}", images.Handler())
+	a.routes(rt, tokens, ips, views, images)
 
 	a.handler = web.Chain(rt,
 		web.Observe(log, web.NewMetrics(reg)),
@@ -241,31 +327,112 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	return a, nil
 }
 
-// subscribe connects the event consumers. The cache consumer is shared by all instances when
-// the cache is shared (Redis); otherwise, like the search index, each instance keeps its own
-// copy and needs its own queue.
+// routes mounts the public endpoints of the modules served here and, when a service token
+// is set, their internal endpoints for the other services.
+func (a *App) routes(rt *web.Router, tokens *auth.Tokens, ips *web.ClientIPs, views *catalog.Views, images *blob.Dir) {
+	guard := func(h http.Handler) http.Handler { return h }
+	internal := a.Config.ServiceToken != ""
+	if internal {
+		guard = peer.RequireToken(a.Config.ServiceToken)
+	}
+	if a.Users != nil {
+		userhttp.Routes(rt, a.Users, tokens, ips)
+		if internal {
+			userhttp.InternalRoutes(rt, a.Users, guard)
+		}
+	}
+	if a.Catalog != nil {
+		cataloghttp.Routes(rt, a.Catalog, views, images, a.Config.MaxUploadBytes, tokens)
+		rt.Handle("GET /media/{name}", images.Handler())
+		if internal {
+			cataloghttp.InternalRoutes(rt, a.Catalog, guard)
+		}
+	}
+	if a.Inventory != nil {
+		inventoryhttp.Routes(rt, a.Inventory, tokens)
+		if internal {
+			inventoryhttp.InternalRoutes(rt, a.Inventory, guard)
+		}
+	}
+	if a.Cart != nil {
+		carthttp.Routes(rt, a.Cart, tokens)
+		if internal {
+			carthttp.InternalRoutes(rt, a.Cart, guard)
+		}
+	}
+	if a.Orders != nil {
+		orderhttp.Routes(rt, a.Orders, tokens)
+		if internal {
+			orderhttp.InternalRoutes(rt, a.Orders, guard)
+		}
+	}
+	if a.Payments != nil {
+		paymenthttp.Routes(rt, a.Payments, tokens, ips)
+		if a.Sandbox != nil {
+			sandbox.CashierRoutes(rt, a.Sandbox)
+		}
+	}
+}
+
+// needsPeer reports whether a module served here calls module (which is not served here).
+func needsPeer(cfg config.Config, module string) bool {
+	for _, m := range cfg.Modules {
+		if slices.Contains(config.ModuleNeeds[m], module) {
+			return true
+		}
+	}
+	return false
+}
+
+// remote builds the HTTP client of a module that runs elsewhere, at its MINIMART_PEER_
+// address; the app closes it.
+func remote[C any](a *App, module string, known []*errs.Error, wrap func(*peer.Client) C) (C, error) {
+	var zero C
+	p, err := peer.New(peer.Options{Module: module, Target: a.Config.Peers[module], Token: a.Config.ServiceToken,
+		Known: known, Log: a.log})
+	if err != nil {
+		return zero, &config.Error{Var: config.PeerVar(module), Problem: err.Error()}
+	}
+	a.peers = append(a.peers, p)
+	a.closers = append(a.closers, func() error { p.Close(); return nil })
+	return wrap(p), nil
+}
+
+// subscribe connects the consumers of the modules served here. The cache consumer is shared
+// by all instances when the cache is shared (Redis); otherwise, like the search index, each
+// instance keeps its own copy and needs its own queue.
 func (a *App) subscribe(views *catalog.Views) error {
 	node := fmt.Sprintf("node%d", a.Config.NodeID)
-	cacheConsumer := "catalog-cache"
-	if a.Config.RedisURL == "" {
-		cacheConsumer += "-" + node
+	if a.Catalog != nil {
+		cacheConsumer := "catalog-cache"
+		if a.Config.RedisURL == "" {
+			cacheConsumer += "-" + node
+		}
+		if err := a.bus.Subscribe(cacheConsumer, []string{catalogevents.TypeProductChanged, catalogevents.TypeCategoryChanged,
+			inventoryevents.TypeStockChanged}, views.HandleEvent); err != nil {
+			return err
+		}
+		if err := a.bus.Subscribe("catalog-search-"+node, []string{catalogevents.TypeProductChanged,
+			catalogevents.TypeCategoryChanged}, a.Indexer.HandleEvent); err != nil {
+			return err
+		}
 	}
-	if err := a.bus.Subscribe(cacheConsumer,
-		[]string{catalog.EventProductChanged, catalog.EventCategoryChanged, inventory.EventStockChanged}, views.HandleEvent); err != nil {
-		return err
+	if a.Orders != nil {
+		if err := a.bus.Subscribe("order-payments", order.PaymentEventTypes, a.Orders.HandlePaymentEvent); err != nil {
+			return err
+		}
 	}
-	if err := a.bus.Subscribe("catalog-search-"+node,
-		[]string{catalog.EventProductChanged, catalog.EventCategoryChanged}, a.Indexer.HandleEvent); err != nil {
-		return err
+	if a.Payments != nil {
+		if err := a.bus.Subscribe("payment", payment.EventTypes, a.Payments.HandleEvent); err != nil {
+			return err
+		}
 	}
-	if err := a.bus.Subscribe("order-payments", []string{payment.EventSucceeded, payment.EventRefunded},
-		a.Orders.PaymentEvents(a.Payments)); err != nil {
-		return err
+	if a.Inventory != nil {
+		if err := a.bus.Subscribe("inventory", inventory.EventTypes, a.Inventory.HandleEvent); err != nil {
+			return err
+		}
 	}
-	if err := a.bus.Subscribe("payment", []string{order.EventCancelled}, a.Payments.HandleEvent); err != nil {
-		return err
-	}
-	return a.bus.Subscribe("inventory", []string{order.EventPaid, order.EventCancelled}, a.Inventory.HandleEvent)
+	return nil
 }
 
 // openSearchIndex opens the search index, starting a new one when the old was made by an
@@ -288,6 +455,9 @@ func openSearchIndex(dir string, log *slog.Logger) (*catalogsearch.Index, error)
 // rebuildIndexIfEmpty fills an empty search index (first start, or after a version change)
 // from the catalog.
 func (a *App) rebuildIndexIfEmpty(ctx context.Context) error {
+	if a.index == nil {
+		return nil
+	}
 	n, err := a.index.Count(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -307,6 +477,11 @@ func (a *App) readinessChecks() []web.Check {
 	}
 	if a.stockSync != nil {
 		checks = append(checks, web.Check{Name: "inventory_sync", Ping: a.stockSync.Ping})
+	}
+	// A peer that is down degrades this service (its buyers get 503s for what needs the
+	// peer) but does not make it unready: restarting it would not bring the peer back.
+	for _, p := range a.peers {
+		checks = append(checks, web.Check{Name: "peer_" + p.Module(), Ping: p.Ping})
 	}
 	return checks
 }
@@ -364,9 +539,18 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.relay.Run(gctx) })
-	g.Go(func() error { return a.Orders.RunScheduler(gctx, a.Config.ScheduleInterval) })
-	g.Go(func() error { return a.Inventory.RunSweeper(gctx, a.Config.ScheduleInterval) })
-	g.Go(func() error { return a.Payments.RunQuerier(gctx, a.Config.ScheduleInterval) })
+	if a.Orders != nil {
+		g.Go(func() error { return a.Orders.RunScheduler(gctx, a.Config.ScheduleInterval) })
+	}
+	if a.Inventory != nil {
+		g.Go(func() error {
+			return a.Inventory.RunSweeper(gctx, inventory.Sweeps{Every: a.Config.ScheduleInterval,
+				Orders: a.holdOrders, UnplacedAfter: a.Config.OrphanHoldAfter})
+		})
+	}
+	if a.Payments != nil {
+		g.Go(func() error { return a.Payments.RunQuerier(gctx, a.Config.ScheduleInterval) })
+	}
 	if a.stockSync != nil {
 		g.Go(func() error { return a.stockSync.Run(gctx) })
 	}

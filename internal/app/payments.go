@@ -22,7 +22,8 @@ import (
 // buildPayments configures the payment providers and the payment service. A provider whose
 // variables are unset is not offered; the sandbox is offered when no real one is (or when
 // MINIMART_PAYMENT_SANDBOX=1).
-func (a *App) buildPayments(ctx context.Context, signingKey []byte, gen *ids.Generator, outbox *events.Outbox, reg prometheus.Registerer) error {
+func (a *App) buildPayments(ctx context.Context, signingKey []byte, gen *ids.Generator, outbox *events.Outbox,
+	orders orderSource, buyers payment.Buyers, reg prometheus.Registerer) error {
 	cfg := a.Config
 	initial := cfg.PublicURL
 	if initial == "" {
@@ -76,8 +77,8 @@ func (a *App) buildPayments(ctx context.Context, signingKey []byte, gen *ids.Gen
 		return &config.Error{Var: "MINIMART_PAYMENT_SANDBOX", Problem: "is 0 and no payment provider is configured"}
 	}
 	var err error
-	a.Payments, err = payment.NewService(paymentdb.New(a.DB, outbox), providers, paymentOrders{a.Orders},
-		paymentBuyers{a.Users}, gen, payment.Config{PublicURL: publicURL, QueryAfter: cfg.PaymentQueryAfter,
+	a.Payments, err = payment.NewService(paymentdb.New(a.DB, outbox), providers, paymentOrders{orders},
+		buyers, gen, payment.Config{PublicURL: publicURL, QueryAfter: cfg.PaymentQueryAfter,
 			ReturnURL: cfg.PaymentReturnURL}, a.log, reg)
 	if err != nil {
 		return err

@@ -29,8 +29,25 @@ type Server struct {
 }
 
 // Start builds the app with env (over test defaults: cheap password hashing, no bootstrap
-// admin) and serves it until the test ends.
+// admin) and serves it on a new loopback port until the test ends.
 func Start(t testing.TB, env map[string]string) *Server {
+	t.Helper()
+	return StartOn(t, Listen(t), env)
+}
+
+// Listen opens a loopback listener, so a test can know a server's address before the
+// server starts (services that name each other as peers).
+func Listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// StartOn is Start serving on ln.
+func StartOn(t testing.TB, ln net.Listener, env map[string]string) *Server {
 	t.Helper()
 	defaults := map[string]string{"MINIMART_PASSWORD_COST": "4", "MINIMART_BOOTSTRAP_ADMIN": "0"}
 	cfg, err := config.Load(func(k string) string {
@@ -46,13 +63,10 @@ func Start(t testing.TB, env map[string]string) *Server {
 	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		cancel()
+		ln.Close()
 		t.Fatalf("app: %v", err)
 	}
 	// The whole app runs, relay and event consumers included, so tests see events applied.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, ln) }()
 	var once sync.Once
@@ -93,10 +107,16 @@ func (s *Server) EventsSettled() {
 // arrive through events.
 func Eventually(t testing.TB, what string, check func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
+	EventuallyWithin(t, 3*time.Second, what, check)
+}
+
+// EventuallyWithin is Eventually with its own bound, for what waits on a schedule.
+func EventuallyWithin(t testing.TB, limit time.Duration, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !check() {
 		if time.Now().After(deadline) {
-			t.Fatalf("not within 3s: %s", what)
+			t.Fatalf("not within %s: %s", limit, what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/minimart/minimart/internal/catalog/catalogevents"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 )
@@ -55,14 +56,14 @@ func docFor(p Product, all []Category) SearchDoc {
 // changed category (their category names are part of the document).
 func (ix *Indexer) HandleEvent(ctx context.Context, e events.Event) error {
 	switch e.Type {
-	case EventProductChanged:
-		var p ProductChanged
+	case catalogevents.TypeProductChanged:
+		var p catalogevents.ProductChanged
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
 			return fmt.Errorf("%s payload: %w", e.Type, err)
 		}
 		return ix.notify(ctx, ix.Reindex(ctx, p.ProductID))
-	case EventCategoryChanged:
-		var c CategoryChanged
+	case catalogevents.TypeCategoryChanged:
+		var c catalogevents.CategoryChanged
 		if err := json.Unmarshal(e.Payload, &c); err != nil {
 			return fmt.Errorf("%s payload: %w", e.Type, err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 
+	"github.com/minimart/minimart/internal/catalog/catalogevents"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -200,7 +201,7 @@ func (s *Service) CreateCategory(ctx context.Context, in CategoryInput) (Categor
 	now := s.now().UTC()
 	c := Category{ID: s.ids.New(), ParentID: in.ParentID, Name: in.Name, SortOrder: in.SortOrder,
 		IconURL: in.IconURL, Hidden: in.Hidden, Level: level + 1, CreatedAt: now, UpdatedAt: now}
-	ev, err := s.categoryEvent(c.ID, ChangeCreated)
+	ev, err := s.categoryEvent(c.ID, catalogevents.ChangeCreated)
 	if err != nil {
 		return Category{}, err
 	}
@@ -242,7 +243,7 @@ func (s *Service) UpdateCategory(ctx context.Context, id ids.ID, in CategoryInpu
 	if err := f.Err(); err != nil {
 		return Category{}, err
 	}
-	ev, err := s.categoryEvent(id, ChangeUpdated)
+	ev, err := s.categoryEvent(id, catalogevents.ChangeUpdated)
 	if err != nil {
 		return Category{}, err
 	}
@@ -255,7 +256,7 @@ func (s *Service) UpdateCategory(ctx context.Context, id ids.ID, in CategoryInpu
 }
 
 func (s *Service) categoryEvent(id ids.ID, change string) (events.Event, error) {
-	return events.New(s.ids.New(), EventCategoryChanged, id.String(), CategoryChanged{CategoryID: id, Change: change})
+	return events.New(s.ids.New(), catalogevents.TypeCategoryChanged, id.String(), catalogevents.CategoryChanged{CategoryID: id, Change: change})
 }
 
 func subtreeDepth(all []Category, id ids.ID) int {
@@ -270,7 +271,7 @@ func subtreeDepth(all []Category, id ids.ID) int {
 
 // DeleteCategory removes an empty category.
 func (s *Service) DeleteCategory(ctx context.Context, id ids.ID) error {
-	ev, err := s.categoryEvent(id, ChangeDeleted)
+	ev, err := s.categoryEvent(id, catalogevents.ChangeDeleted)
 	if err != nil {
 		return err
 	}
@@ -437,8 +438,8 @@ func (s *Service) changedEvent(p Product, change string) (events.Event, error) {
 	for i, sku := range p.SKUs {
 		skuIDs[i] = sku.ID
 	}
-	return events.New(s.ids.New(), EventProductChanged, p.ID.String(),
-		ProductChanged{ProductID: p.ID, Change: change, SKUIDs: skuIDs, Status: p.Status})
+	return events.New(s.ids.New(), catalogevents.TypeProductChanged, p.ID.String(),
+		catalogevents.ProductChanged{ProductID: p.ID, Change: change, SKUIDs: skuIDs, Status: string(p.Status)})
 }
 
 // CreateProduct adds a product with its SKUs, off shelf unless onShelf.
@@ -466,7 +467,7 @@ func (s *Service) CreateProduct(ctx context.Context, in ProductInput, skus []SKU
 		p.Status = OnShelf
 	}
 	priceSpan(&p)
-	ev, err := s.changedEvent(p, ChangeCreated)
+	ev, err := s.changedEvent(p, catalogevents.ChangeCreated)
 	if err != nil {
 		return Product{}, err
 	}
@@ -491,20 +492,20 @@ func (s *Service) UpdateProduct(ctx context.Context, id ids.ID, in ProductInput)
 			return events.Event{}, err
 		}
 		p.UpdatedAt = s.now().UTC()
-		return s.changedEvent(*p, ChangeUpdated)
+		return s.changedEvent(*p, catalogevents.ChangeUpdated)
 	})
 }
 
 // SetShelf puts a product on or takes it off the shelf.
 func (s *Service) SetShelf(ctx context.Context, id ids.ID, onShelf bool) (Product, error) {
 	return s.store.UpdateProduct(ctx, id, func(p *Product) (events.Event, error) {
-		change := ChangeOffShelf
+		change := catalogevents.ChangeOffShelf
 		p.Status = OffShelf
 		if onShelf {
 			if len(p.SKUs) == 0 {
 				return events.Event{}, ErrNoSKUs
 			}
-			change, p.Status = ChangeOnShelf, OnShelf
+			change, p.Status = catalogevents.ChangeOnShelf, OnShelf
 		}
 		p.UpdatedAt = s.now().UTC()
 		return s.changedEvent(*p, change)
@@ -518,7 +519,7 @@ func (s *Service) DeleteProduct(ctx context.Context, id ids.ID) error {
 		return err
 	}
 	p.Status = OffShelf
-	ev, err := s.changedEvent(p, ChangeDeleted)
+	ev, err := s.changedEvent(p, catalogevents.ChangeDeleted)
 	if err != nil {
 		return err
 	}
@@ -551,7 +552,7 @@ func (s *Service) skusChanged(p *Product, changed int) (events.Event, error) {
 	}
 	priceSpan(p)
 	p.UpdatedAt = s.now().UTC()
-	return s.changedEvent(*p, ChangeUpdated)
+	return s.changedEvent(*p, catalogevents.ChangeUpdated)
 }
 
 // UpdateSKU changes a SKU.
@@ -593,7 +594,7 @@ func (s *Service) DeleteSKU(ctx context.Context, skuID ids.ID) error {
 		}
 		priceSpan(p)
 		p.UpdatedAt = s.now().UTC()
-		return s.changedEvent(*p, ChangeUpdated)
+		return s.changedEvent(*p, catalogevents.ChangeUpdated)
 	})
 	return err
 }

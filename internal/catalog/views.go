@@ -16,7 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/minimart/minimart/internal/inventory"
+	"github.com/minimart/minimart/internal/catalog/catalogevents"
+	"github.com/minimart/minimart/internal/inventory/inventoryevents"
 	"github.com/minimart/minimart/internal/platform/cache"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
@@ -403,8 +404,8 @@ func (v *Views) loadSearch(ctx context.Context, p parsedQuery) ([]byte, error) {
 // HandleEvent drops cache entries that a catalog or stock change made stale.
 func (v *Views) HandleEvent(ctx context.Context, e events.Event) error {
 	switch e.Type {
-	case EventProductChanged:
-		var p ProductChanged
+	case catalogevents.TypeProductChanged:
+		var p catalogevents.ProductChanged
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
 			return fmt.Errorf("%s payload: %w", e.Type, err)
 		}
@@ -417,8 +418,8 @@ func (v *Views) HandleEvent(ctx context.Context, e events.Event) error {
 			return err
 		}
 		return v.bumpLists(ctx)
-	case EventCategoryChanged:
-		var c CategoryChanged
+	case catalogevents.TypeCategoryChanged:
+		var c catalogevents.CategoryChanged
 		if err := json.Unmarshal(e.Payload, &c); err != nil {
 			return fmt.Errorf("%s payload: %w", e.Type, err)
 		}
@@ -429,8 +430,8 @@ func (v *Views) HandleEvent(ctx context.Context, e events.Event) error {
 			return err
 		}
 		return v.bumpLists(ctx)
-	case inventory.EventStockChanged:
-		var s inventory.StockChanged
+	case inventoryevents.TypeStockChanged:
+		var s inventoryevents.StockChanged
 		if err := json.Unmarshal(e.Payload, &s); err != nil {
 			return fmt.Errorf("%s payload: %w", e.Type, err)
 		}

@@ -21,3 +21,13 @@ type Catalog interface {
 	// was deleted.
 	LiveSKUsOfProduct(ctx context.Context, productID ids.ID) ([]ids.ID, error)
 }
+
+// Orders tells inventory which holds belong to recorded orders; the order module satisfies it
+// in process, an HTTP client when orders run as their own service. A hold is made before its
+// order is written, so a crash or a failed write in between leaves stock held by no order:
+// the unplaced sweep asks here and releases those.
+type Orders interface {
+	// Placed returns the order numbers among orderNos that name a recorded order (in any
+	// status). An order number it does not return was never recorded.
+	Placed(ctx context.Context, orderNos []string) ([]string, error)
+}

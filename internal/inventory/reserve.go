@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/minimart/minimart/internal/order"
+	"github.com/minimart/minimart/internal/inventory/inventoryevents"
+	"github.com/minimart/minimart/internal/order/orderevents"
 	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
@@ -26,6 +28,7 @@ const (
 	sweepBatch      = 100
 	expiredReason   = "reservation expired"
 	cancelledReason = "order cancelled"
+	unplacedReason  = "order never recorded"
 	// reservationSource is the source of stock events a reservation causes.
 	reservationSource = "order"
 )
@@ -122,7 +125,7 @@ func (s *Service) Reservation(ctx context.Context, ref string) (Reservation, err
 }
 
 func (s *Service) stockEvent(before, after Level, reason string) (events.Event, error) {
-	return events.New(s.ids.New(), EventStockChanged, after.SKUID.String(), StockChanged{
+	return events.New(s.ids.New(), inventoryevents.TypeStockChanged, after.SKUID.String(), inventoryevents.StockChanged{
 		SKUID: after.SKUID, ProductID: after.ProductID, Available: after.Available, Reserved: after.Reserved, Sold: after.Sold,
 		DeltaAvailable: after.Available - before.Available, Reason: reason, Source: reservationSource,
 	})
@@ -174,13 +177,65 @@ func (s *Service) SweepExpired(ctx context.Context, now time.Time) (released int
 	}
 }
 
-// RunSweeper releases expired reservations now and then every interval until ctx ends,
-// logging failures; it returns nil once ctx is cancelled.
-func (s *Service) RunSweeper(ctx context.Context, every time.Duration) error {
-	if every <= 0 {
+// SweepUnplaced releases the holds, made before `before`, whose order was never recorded:
+// the order service crashed or failed between holding the stock and writing the order. It
+// asks orders which of the holds' order numbers exist; those are marked placed and never
+// asked about again. When orders cannot answer nothing is released (the next sweep asks
+// again), so a hold is only freed once its order is known to be absent.
+func (s *Service) SweepUnplaced(ctx context.Context, orders Orders, before time.Time) (released int, err error) {
+	for {
+		refs, err := s.store.Unplaced(ctx, before, sweepBatch)
+		if err != nil || len(refs) == 0 {
+			return released, err
+		}
+		placed, err := orders.Placed(ctx, refs)
+		if err != nil {
+			return released, fmt.Errorf("ask orders which holds are placed: %w", err)
+		}
+		if err := s.store.MarkPlaced(ctx, placed); err != nil {
+			return released, err
+		}
+		for _, ref := range refs {
+			if slices.Contains(placed, ref) {
+				continue
+			}
+			moved := false
+			_, err := s.store.Settle(ctx, ref, Released, unplacedReason, s.ids.New, func(before, after Level, reason string) (events.Event, error) {
+				moved = true
+				return s.stockEvent(before, after, reason)
+			})
+			switch {
+			case err == nil:
+				if moved {
+					released++
+				}
+			case errors.Is(err, ErrReservationCommitted):
+				// Cannot happen without an order; if it does, the sale stands.
+			default:
+				return released, fmt.Errorf("release unplaced reservation %s: %w", ref, err)
+			}
+		}
+		if len(refs) < sweepBatch {
+			return released, nil
+		}
+	}
+}
+
+// Sweeps are the inventory schedules: expired holds, and holds whose order was never
+// recorded (when Orders is set; asked about once they are UnplacedAfter old).
+type Sweeps struct {
+	Every         time.Duration
+	Orders        Orders
+	UnplacedAfter time.Duration
+}
+
+// RunSweeper runs the sweeps now and then every interval until ctx ends, logging failures;
+// it returns nil once ctx is cancelled.
+func (s *Service) RunSweeper(ctx context.Context, sw Sweeps) error {
+	if sw.Every <= 0 {
 		return errors.New("inventory: sweeper interval must be positive")
 	}
-	t := time.NewTicker(every)
+	t := time.NewTicker(sw.Every)
 	defer t.Stop()
 	for {
 		n, err := s.SweepExpired(ctx, s.now())
@@ -188,6 +243,14 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) error {
 			s.log.Error("sweeping expired reservations failed", "released", n, "err", err)
 		} else if n > 0 {
 			s.log.Info("released expired reservations", "released", n)
+		}
+		if sw.Orders != nil {
+			n, err := s.SweepUnplaced(ctx, sw.Orders, s.now().Add(-sw.UnplacedAfter))
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("sweeping holds of unrecorded orders failed; trying again next time", "released", n, "err", err)
+			} else if n > 0 {
+				s.log.Info("released holds of orders that were never recorded", "released", n)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -198,7 +261,7 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) error {
 }
 
 // EventTypes are the events HandleEvent consumes.
-var EventTypes = []string{order.EventPaid, order.EventCancelled}
+var EventTypes = []string{orderevents.TypePaid, orderevents.TypeCancelled}
 
 // HandleEvent follows the order saga: order.paid commits the order's reservation and
 // order.cancelled releases it. Both are idempotent. What cannot succeed on a retry is
@@ -207,17 +270,17 @@ var EventTypes = []string{order.EventPaid, order.EventCancelled}
 // cancellation of a committed one, an unknown order number, an unreadable payload.
 // Storage failures return the error so the event comes again.
 func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
-	if e.Type != order.EventPaid && e.Type != order.EventCancelled {
+	if e.Type != orderevents.TypePaid && e.Type != orderevents.TypeCancelled {
 		return nil
 	}
-	var c order.Changed
+	var c orderevents.Changed
 	if err := json.Unmarshal(e.Payload, &c); err != nil || !validRef(c.OrderNo) {
 		s.log.Error("unreadable order event ignored", "event_id", e.ID, "type", e.Type, "order_no", c.OrderNo, "err", err)
 		return nil
 	}
 	log := s.log.With("event_id", e.ID, "type", e.Type, "order_no", c.OrderNo)
 	var err error
-	if e.Type == order.EventPaid {
+	if e.Type == orderevents.TypePaid {
 		_, err = s.Commit(ctx, c.OrderNo)
 	} else {
 		reason := strings.TrimSpace(c.Reason)

@@ -15,7 +15,9 @@ import (
 
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/inventory/inventorydb"
+	"github.com/minimart/minimart/internal/inventory/inventoryevents"
 	"github.com/minimart/minimart/internal/order"
+	"github.com/minimart/minimart/internal/order/orderevents"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -237,11 +239,11 @@ func TestReserveReleaseCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev, err := events.Decode([]byte(payload))
-		var sc inventory.StockChanged
-		if err != nil || ev.Type != inventory.EventStockChanged || json.Unmarshal(ev.Payload, &sc) != nil {
+		var sc inventoryevents.StockChanged
+		if err != nil || ev.Type != inventoryevents.TypeStockChanged || json.Unmarshal(ev.Payload, &sc) != nil {
 			t.Fatalf("event %s: %v", payload, err)
 		}
-		if want := (inventory.StockChanged{SKUID: a, ProductID: e.cat.products[a], Available: 8, Reserved: 2, DeltaAvailable: -2,
+		if want := (inventoryevents.StockChanged{SKUID: a, ProductID: e.cat.products[a], Available: 8, Reserved: 2, DeltaAvailable: -2,
 			Reason: "reserve 20260101000001", Source: "order"}); sc != want {
 			t.Fatalf("event payload %+v, want %+v", sc, want)
 		}
@@ -387,12 +389,12 @@ func TestRunSweeper(t *testing.T) {
 		if _, err := e.svc.Reserve(e.ctx, "Y1", []inventory.ReserveLine{line(sku, 5)}, time.Now().Add(200*time.Millisecond)); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.RunSweeper(e.ctx, 0); err == nil {
+		if err := e.svc.RunSweeper(e.ctx, inventory.Sweeps{}); err == nil {
 			t.Fatal("a sweeper with no interval started")
 		}
 		ctx, cancel := context.WithCancel(e.ctx)
 		done := make(chan error, 1)
-		go func() { done <- e.svc.RunSweeper(ctx, 20*time.Millisecond) }()
+		go func() { done <- e.svc.RunSweeper(ctx, inventory.Sweeps{Every: 20 * time.Millisecond}) }()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			r, err := e.svc.Reservation(e.ctx, "Y1")
@@ -431,7 +433,7 @@ func TestHandleEvent(t *testing.T) {
 			}
 		}
 		orderEvent := func(typ, orderNo, reason string) events.Event {
-			ev, err := events.New(e.gen.New(), typ, orderNo, order.Changed{OrderID: e.gen.New(), OrderNo: orderNo, UserID: e.gen.New(),
+			ev, err := events.New(e.gen.New(), typ, orderNo, orderevents.Changed{OrderID: e.gen.New(), OrderNo: orderNo, UserID: e.gen.New(),
 				Status: order.Paid, Payable: 1999, Lines: []order.LineRef{{SKUID: sku, ProductID: e.cat.products[sku], Quantity: 1}}, Reason: reason})
 			if err != nil {
 				t.Fatal(err)
@@ -445,15 +447,15 @@ func TestHandleEvent(t *testing.T) {
 			}
 		}
 
-		paid := orderEvent(order.EventPaid, "H1", "")
+		paid := orderEvent(orderevents.TypePaid, "H1", "")
 		handle(paid)
 		handle(paid) // redelivered
 		e.wantStatus("H1", inventory.Committed)
-		cancelled := orderEvent(order.EventCancelled, "H2", "buyer cancelled")
+		cancelled := orderEvent(orderevents.TypeCancelled, "H2", "buyer cancelled")
 		handle(cancelled)
 		handle(cancelled)
 		e.wantStatus("H2", inventory.Released)
-		handle(orderEvent(order.EventCancelled, "H3", ""))
+		handle(orderEvent(orderevents.TypeCancelled, "H3", ""))
 		e.wantStatus("H3", inventory.Released)
 		e.wantLevel(sku, 8, 1, 1)
 		if got := e.count("SELECT COUNT(*) FROM stock_ledger WHERE reason IN ('commit H1', 'release H2: buyer cancelled', 'release H3: order cancelled')"); got != 3 {
@@ -461,7 +463,7 @@ func TestHandleEvent(t *testing.T) {
 		}
 
 		// A payment for a released reservation: acknowledged, logged as an error for the refund.
-		handle(orderEvent(order.EventPaid, "H2", ""))
+		handle(orderEvent(orderevents.TypePaid, "H2", ""))
 		e.wantStatus("H2", inventory.Released)
 		logged := e.logs.lines("payment for released reservation")
 		if len(logged) != 1 || logged[0]["level"] != "ERROR" || logged[0]["order_no"] != "H2" {
@@ -469,11 +471,11 @@ func TestHandleEvent(t *testing.T) {
 		}
 		// A cancellation of a committed one, an unknown order, an unreadable payload and
 		// other event types are acknowledged and change nothing.
-		handle(orderEvent(order.EventCancelled, "H1", ""))
-		handle(orderEvent(order.EventPaid, "H404", ""))
-		handle(orderEvent(order.EventCancelled, "H404", ""))
-		handle(orderEvent(order.EventCreated, "H4", ""))
-		handle(events.Event{ID: e.gen.New(), Type: order.EventPaid, Key: "H4", Version: 1, OccurredAt: time.Now(), Payload: json.RawMessage(`{"order_no": 4}`)})
+		handle(orderEvent(orderevents.TypeCancelled, "H1", ""))
+		handle(orderEvent(orderevents.TypePaid, "H404", ""))
+		handle(orderEvent(orderevents.TypeCancelled, "H404", ""))
+		handle(orderEvent(orderevents.TypeCreated, "H4", ""))
+		handle(events.Event{ID: e.gen.New(), Type: orderevents.TypePaid, Key: "H4", Version: 1, OccurredAt: time.Now(), Payload: json.RawMessage(`{"order_no": 4}`)})
 		e.wantStatus("H1", inventory.Committed)
 		e.wantStatus("H4", inventory.Held)
 		e.wantLevel(sku, 8, 1, 1)
@@ -484,11 +486,11 @@ func TestHandleEvent(t *testing.T) {
 		// A storage failure asks for the event again; the redelivery then succeeds.
 		gone, cancel := context.WithCancel(e.ctx)
 		cancel()
-		if err := e.svc.HandleEvent(gone, orderEvent(order.EventPaid, "H4", "")); err == nil {
+		if err := e.svc.HandleEvent(gone, orderEvent(orderevents.TypePaid, "H4", "")); err == nil {
 			t.Fatal("a failed commit was acknowledged")
 		}
 		e.wantStatus("H4", inventory.Held)
-		handle(orderEvent(order.EventPaid, "H4", ""))
+		handle(orderEvent(orderevents.TypePaid, "H4", ""))
 		e.wantStatus("H4", inventory.Committed)
 		e.wantLevel(sku, 8, 0, 2)
 	})

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/minimart/minimart/internal/inventory/inventoryevents"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -77,7 +78,7 @@ func (s *Service) apply(ctx context.Context, c Change) (Level, error) {
 // changeEvent builds the inventory.stock.changed event of c from the levels around it.
 func (s *Service) changeEvent(c Change) func(before, after Level) (events.Event, error) {
 	return func(before, after Level) (events.Event, error) {
-		return events.New(s.ids.New(), EventStockChanged, c.SKUID.String(), StockChanged{
+		return events.New(s.ids.New(), inventoryevents.TypeStockChanged, c.SKUID.String(), inventoryevents.StockChanged{
 			SKUID: c.SKUID, ProductID: c.ProductID, Available: after.Available, Reserved: after.Reserved, Sold: after.Sold,
 			DeltaAvailable: after.Available - before.Available, Reason: c.Reason, Source: c.Source,
 		})

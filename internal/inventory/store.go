@@ -66,4 +66,9 @@ type Storer interface {
 	// Expired lists up to limit refs of held reservations that expired before now, the
 	// earliest expiry first.
 	Expired(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// Unplaced lists up to limit refs of held reservations created before `before` that are
+	// not yet known to belong to a recorded order, the oldest first.
+	Unplaced(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// MarkPlaced records that refs belong to recorded orders, so Unplaced leaves them out.
+	MarkPlaced(ctx context.Context, refs []string) error
 }

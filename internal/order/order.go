@@ -89,5 +89,6 @@ var (
 	ErrIdempotencyRequired = errs.New(errs.Invalid, "idempotency_key_required", "send an Idempotency-Key header (1–64 bytes) so a retried request cannot create a second order")
 	ErrIdempotencyMismatch = errs.New(errs.Unprocessable, "idempotency_key_reused", "this Idempotency-Key was used with a different request body")
 	ErrRequestInProgress   = errs.New(errs.Conflict, "request_in_progress", "a request with this Idempotency-Key is still being processed; retry shortly")
+	ErrTooSlow             = errs.New(errs.Unavailable, "order_not_recorded", "the order could not be recorded in time; try again").With(map[string]any{errs.RetryAfterSeconds: int64(1)})
 	ErrEmptyOrder          = errs.New(errs.Invalid, "empty_order", "the order has no items (none given, or no selected cart lines)")
 )

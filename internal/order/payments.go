@@ -8,37 +8,32 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/minimart/minimart/internal/payment"
+	"github.com/minimart/minimart/internal/order/orderevents"
+	"github.com/minimart/minimart/internal/payment/paymentevents"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/money"
 )
 
-// Refunds returns money an order cannot take; the payment module satisfies it. Calling it
-// again for the same payment changes nothing.
-type Refunds interface {
-	RefundUnwanted(ctx context.Context, paymentID ids.ID, reason string) error
-}
-
 // These end, from inside the order's lock, a transition that must not happen; the callers
 // turn them into their answer.
 var (
 	errPaidByThis       = errors.New("order already paid by this payment")
-	errUnwanted         = errors.New("order cannot take this payment")
 	errNotRefunding     = errors.New("order is no longer refunding")
 	errAlreadyRefunding = errors.New("order is already refunding")
 )
 
 // PaymentSucceeded marks a pending order paid by the payment. If the order cannot take
-// the money — it was cancelled, another payment paid it first, or the money came after its
-// stock hold ran out (inventory may have released the stock) — it changes nothing and
-// returns unwanted = true with the reason, and the caller returns the money. The status
-// is checked under the order's lock, so a cancel racing the payment is decided once.
-func (s *Service) PaymentSucceeded(ctx context.Context, orderID, paymentID ids.ID, amount money.Fen) (unwanted bool, reason string, err error) {
-	_, err = s.transition(ctx, orderID, Paid, "payment:"+paymentID.String(), "paid", func(o *Order) error {
+// the money — it was cancelled, another payment paid it first, the amount differs, or the
+// money came after its stock hold ran out (inventory may have released the stock) — the
+// order stays as it is and an order.payment_rejected event, written under the order's lock,
+// asks the payment module to return the money; rejected is then true with the reason. A cancel
+// racing the payment is so decided once.
+func (s *Service) PaymentSucceeded(ctx context.Context, orderID, paymentID ids.ID, amount money.Fen) (rejected bool, reason string, err error) {
+	_, err = s.store.Update(ctx, orderID, func(o *Order) (Transition, *events.Event, error) {
 		switch {
 		case o.PaymentID == paymentID:
-			return errPaidByThis
+			return Transition{}, nil, errPaidByThis
 		case o.Status == Cancelled:
 			reason = "the order was cancelled before the payment arrived"
 		case o.Status != PendingPayment:
@@ -48,17 +43,20 @@ func (s *Service) PaymentSucceeded(ctx context.Context, orderID, paymentID ids.I
 		case s.now().After(o.PayDeadline.Add(s.cfg.ReservationGrace)):
 			reason = "the payment arrived after the order's stock hold ran out"
 		default:
-			return nil
+			return s.transitionTo(o, Paid, "payment:"+paymentID.String(), "paid", func(o *Order, _ time.Time) { o.PaymentID = paymentID })
 		}
-		return errUnwanted
-	}, func(o *Order, _ time.Time) { o.PaymentID = paymentID })
-	switch {
-	case errors.Is(err, errPaidByThis):
+		rejected = true
+		ev, err := events.New(s.ids.New(), orderevents.TypePaymentRejected, o.ID.String(), orderevents.PaymentRejected{
+			OrderID: o.ID, OrderNo: o.OrderNo, PaymentID: paymentID, Amount: amount, Reason: reason})
+		return Transition{}, &ev, err
+	})
+	if errors.Is(err, errPaidByThis) {
 		return false, "", nil
-	case errors.Is(err, errUnwanted):
-		return true, reason, nil
 	}
-	return false, "", err
+	if err != nil {
+		return false, "", err
+	}
+	return rejected, reason, nil
 }
 
 // StartFullRefund moves a paid or shipped order to refunding; an order already refunding
@@ -76,44 +74,44 @@ func (s *Service) StartFullRefund(ctx context.Context, id ids.ID, actor, reason 
 	return err
 }
 
-// PaymentEvents is the order module's consumer of payment events: a payment that succeeded
-// pays its order (or is refunded when the order cannot take it), and a full refund that
-// reached the buyer finishes a refunding order.
-func (s *Service) PaymentEvents(refunds Refunds) events.Handler {
-	return func(ctx context.Context, e events.Event) error {
-		switch e.Type {
-		case payment.EventSucceeded:
-			var p payment.Paid
-			if err := json.Unmarshal(e.Payload, &p); err != nil || p.PaymentID == 0 || p.OrderID == 0 {
-				return fmt.Errorf("unreadable %s event %s: %w", e.Type, e.ID, errors.Join(err, errors.New("payment_id and order_id are required")))
-			}
-			unwanted, reason, err := s.PaymentSucceeded(ctx, p.OrderID, p.PaymentID, p.Amount)
-			if err != nil || !unwanted {
-				return err
-			}
-			s.log.Error("ALERT a payment arrived that its order cannot take; refunding it",
+// PaymentEventTypes are the events HandlePaymentEvent consumes.
+var PaymentEventTypes = []string{paymentevents.TypeSucceeded, paymentevents.TypeRefunded}
+
+// HandlePaymentEvent is the order module's consumer of payment events: a payment that
+// succeeded pays its order (or is handed back to the payment module for a refund when the
+// order cannot take it), and a full refund that reached the buyer finishes a refunding order.
+func (s *Service) HandlePaymentEvent(ctx context.Context, e events.Event) error {
+	switch e.Type {
+	case paymentevents.TypeSucceeded:
+		var p paymentevents.Paid
+		if err := json.Unmarshal(e.Payload, &p); err != nil || p.PaymentID == 0 || p.OrderID == 0 {
+			return fmt.Errorf("unreadable %s event %s: %w", e.Type, e.ID, errors.Join(err, errors.New("payment_id and order_id are required")))
+		}
+		rejected, reason, err := s.PaymentSucceeded(ctx, p.OrderID, p.PaymentID, p.Amount)
+		if err == nil && rejected {
+			s.log.Error("ALERT a payment arrived that its order cannot take; the payment module refunds it",
 				slog.String("order_no", p.OrderNo), slog.String("payment_id", p.PaymentID.String()),
 				slog.Int64("amount", int64(p.Amount)), slog.String("reason", reason))
-			return refunds.RefundUnwanted(ctx, p.PaymentID, reason)
-		case payment.EventRefunded:
-			var r payment.Refunded
-			if err := json.Unmarshal(e.Payload, &r); err != nil || r.OrderID == 0 {
-				return fmt.Errorf("unreadable %s event %s: %w", e.Type, e.ID, errors.Join(err, errors.New("order_id is required")))
-			}
-			if !r.Full || r.Automatic {
-				return nil
-			}
-			_, err := s.transition(ctx, r.OrderID, Refunded, "payment:"+r.PaymentID.String(), "refunded in full", func(o *Order) error {
-				if o.Status != Refunding {
-					return errNotRefunding
-				}
-				return nil
-			}, nil)
-			if errors.Is(err, errNotRefunding) {
-				return nil
-			}
-			return err
 		}
-		return nil
+		return err
+	case paymentevents.TypeRefunded:
+		var r paymentevents.Refunded
+		if err := json.Unmarshal(e.Payload, &r); err != nil || r.OrderID == 0 {
+			return fmt.Errorf("unreadable %s event %s: %w", e.Type, e.ID, errors.Join(err, errors.New("order_id is required")))
+		}
+		if !r.Full || r.Automatic {
+			return nil
+		}
+		_, err := s.transition(ctx, r.OrderID, Refunded, "payment:"+r.PaymentID.String(), "refunded in full", func(o *Order) error {
+			if o.Status != Refunding {
+				return errNotRefunding
+			}
+			return nil
+		}, nil)
+		if errors.Is(err, errNotRefunding) {
+			return nil
+		}
+		return err
 	}
+	return nil
 }

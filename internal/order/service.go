@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/minimart/minimart/internal/order/orderevents"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -24,10 +25,17 @@ type Config struct {
 	// ReservationGrace keeps stock held this long past the payment deadline, so the
 	// timeout cancel (not inventory's expiry sweep) is what normally frees it.
 	ReservationGrace time.Duration
+	// RecordWithin bounds the time from asking for the stock hold to committing the order;
+	// inventory's unplaced sweep must wait longer than this before releasing a hold whose
+	// order it cannot find.
+	RecordWithin time.Duration
 	// ShippingFee is charged unless the items total reaches FreeShippingOver (0: never free).
 	ShippingFee      money.Fen
 	FreeShippingOver money.Fen
 }
+
+// DefaultRecordWithin is Config.RecordWithin when none is set.
+const DefaultRecordWithin = 20 * time.Second
 
 // Service is the order use cases.
 type Service struct {
@@ -45,6 +53,9 @@ type Service struct {
 // NewService wires the order service.
 func NewService(store Storer, catalog Catalog, stock Stock, addresses Addresses, cart Cart,
 	gen *ids.Generator, cfg Config, log *slog.Logger) *Service {
+	if cfg.RecordWithin <= 0 {
+		cfg.RecordWithin = DefaultRecordWithin
+	}
 	return &Service{store: store, catalog: catalog, stock: stock, addresses: addresses, cart: cart,
 		ids: gen, cfg: cfg, log: log, now: time.Now}
 }
@@ -210,16 +221,21 @@ func (s *Service) create(ctx context.Context, in CreateInput) (Order, error) {
 	for i, l := range o.Lines {
 		refs[i] = LineRef{SKUID: l.SKUID, ProductID: l.ProductID, Quantity: l.Quantity}
 	}
-	if err := s.stock.Reserve(ctx, o.OrderNo, refs, o.PayDeadline.Add(s.cfg.ReservationGrace)); err != nil {
-		return Order{}, err
+	// The hold must be followed by the order within RecordWithin: inventory releases a hold
+	// whose order it cannot find once the hold is older than that (and some), so an order
+	// written later could find its stock gone. The deadline covers the write itself.
+	recordCtx, cancel := context.WithTimeout(ctx, s.cfg.RecordWithin)
+	defer cancel()
+	if err := s.stock.Reserve(recordCtx, o.OrderNo, refs, o.PayDeadline.Add(s.cfg.ReservationGrace)); err != nil {
+		return Order{}, s.undoReserve(ctx, o, unavailableIfLate(recordCtx, ctx, err))
 	}
-	ev, err := s.event(EventCreated, o, "")
+	ev, err := s.event(orderevents.TypeCreated, o, "")
 	if err != nil {
 		return Order{}, s.undoReserve(ctx, o, err)
 	}
 	t := Transition{To: PendingPayment, Actor: actorUser(in.UserID), Reason: "order placed", CreatedAt: o.CreatedAt}
-	if err := s.store.Create(ctx, o, t, in.IdempotencyKey, ev); err != nil {
-		return Order{}, s.undoReserve(ctx, o, err)
+	if err := s.store.Create(recordCtx, o, t, in.IdempotencyKey, ev); err != nil {
+		return Order{}, s.undoReserve(ctx, o, unavailableIfLate(recordCtx, ctx, err))
 	}
 	skuIDs := make([]ids.ID, len(o.Lines))
 	for i, l := range o.Lines {
@@ -232,8 +248,18 @@ func (s *Service) create(ctx context.Context, in CreateInput) (Order, error) {
 	return o, nil
 }
 
-// undoReserve frees the stock of an order that was not recorded. If that fails too, the
-// reservation's own expiry frees it; the original error is what the buyer sees.
+// unavailableIfLate turns running out of RecordWithin (while the buyer still waits) into a
+// clear 503 rather than an internal error.
+func unavailableIfLate(recordCtx, requestCtx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && recordCtx.Err() != nil && requestCtx.Err() == nil {
+		return ErrTooSlow
+	}
+	return err
+}
+
+// undoReserve frees the stock of an order that was not recorded (a hold that may or may not
+// have been made: releasing an unknown one changes nothing). If that fails too, inventory's
+// unplaced sweep frees it; the original error is what the buyer sees.
 func (s *Service) undoReserve(ctx context.Context, o Order, cause error) error {
 	if err := s.stock.Release(context.WithoutCancel(ctx), o.OrderNo, "order not recorded"); err != nil {
 		s.log.ErrorContext(ctx, "release reservation of an unrecorded order; its expiry will free it",
@@ -292,14 +318,14 @@ func (s *Service) event(typ string, o Order, reason string) (events.Event, error
 	for i, l := range o.Lines {
 		refs[i] = LineRef{SKUID: l.SKUID, ProductID: l.ProductID, Quantity: l.Quantity}
 	}
-	return events.New(s.ids.New(), typ, o.ID.String(), Changed{OrderID: o.ID, OrderNo: o.OrderNo, UserID: o.UserID,
+	return events.New(s.ids.New(), typ, o.ID.String(), orderevents.Changed{OrderID: o.ID, OrderNo: o.OrderNo, UserID: o.UserID,
 		Status: o.Status, Payable: o.Payable, Lines: refs, Reason: reason})
 }
 
 // eventFor names the event a transition to a status publishes.
 var eventFor = map[Status]string{
-	Paid: EventPaid, Cancelled: EventCancelled, Shipped: EventShipped, Completed: EventCompleted,
-	Refunding: EventRefunding, Refunded: EventRefunded,
+	Paid: orderevents.TypePaid, Cancelled: orderevents.TypeCancelled, Shipped: orderevents.TypeShipped, Completed: orderevents.TypeCompleted,
+	Refunding: orderevents.TypeRefunding, Refunded: orderevents.TypeRefunded,
 }
 
 // transition moves the order to `to` if the state machine allows it, stamping times,
@@ -311,37 +337,42 @@ func (s *Service) transition(ctx context.Context, id ids.ID, to Status, actor, r
 				return Transition{}, nil, err
 			}
 		}
-		if !CanTransition(o.Status, to) {
-			return Transition{}, nil, ErrInvalidState.Withf("the order is %s; it cannot become %s", o.Status, to)
-		}
-		now := s.now().UTC()
-		from := o.Status
-		o.Status, o.UpdatedAt = to, now
-		switch to {
-		case Paid:
-			o.PaidAt = &now
-		case Cancelled:
-			o.CancelledAt = &now
-		case Shipped:
-			o.ShippedAt = &now
-			at := now.Add(s.cfg.AutoComplete)
-			o.AutoCompleteAt = &at
-		case Completed:
-			o.CompletedAt = &now
-		}
-		if apply != nil {
-			apply(o, now)
-		}
-		var ev *events.Event
-		if typ, ok := eventFor[to]; ok {
-			e, err := s.event(typ, *o, reason)
-			if err != nil {
-				return Transition{}, nil, err
-			}
-			ev = &e
-		}
-		return Transition{From: from, To: to, Actor: actor, Reason: reason, CreatedAt: now}, ev, nil
+		return s.transitionTo(o, to, actor, reason, apply)
 	})
+}
+
+// transitionTo changes a loaded (locked) order to `to`, for the store's Update.
+func (s *Service) transitionTo(o *Order, to Status, actor, reason string, apply func(*Order, time.Time)) (Transition, *events.Event, error) {
+	if !CanTransition(o.Status, to) {
+		return Transition{}, nil, ErrInvalidState.Withf("the order is %s; it cannot become %s", o.Status, to)
+	}
+	now := s.now().UTC()
+	from := o.Status
+	o.Status, o.UpdatedAt = to, now
+	switch to {
+	case Paid:
+		o.PaidAt = &now
+	case Cancelled:
+		o.CancelledAt = &now
+	case Shipped:
+		o.ShippedAt = &now
+		at := now.Add(s.cfg.AutoComplete)
+		o.AutoCompleteAt = &at
+	case Completed:
+		o.CompletedAt = &now
+	}
+	if apply != nil {
+		apply(o, now)
+	}
+	var ev *events.Event
+	if typ, ok := eventFor[to]; ok {
+		e, err := s.event(typ, *o, reason)
+		if err != nil {
+			return Transition{}, nil, err
+		}
+		ev = &e
+	}
+	return Transition{From: from, To: to, Actor: actor, Reason: reason, CreatedAt: now}, ev, nil
 }
 
 func owner(userID ids.ID) func(*Order) error {
@@ -396,6 +427,20 @@ func (s *Service) Note(ctx context.Context, id ids.ID, note string) (Order, erro
 // Order returns a buyer's order; anyone else's is not found.
 func (s *Service) Order(ctx context.Context, userID, id ids.ID) (Order, error) {
 	return s.store.Order(ctx, id, userID)
+}
+
+// MaxPlacedQuery bounds one Placed question.
+const MaxPlacedQuery = 500
+
+// Placed returns the order numbers among orderNos that name a recorded order; inventory
+// asks it before releasing a hold whose order it has not seen.
+func (s *Service) Placed(ctx context.Context, orderNos []string) ([]string, error) {
+	if len(orderNos) > MaxPlacedQuery {
+		var f errs.Fields
+		f.Add("order_nos", fmt.Sprintf("at most %d per call", MaxPlacedQuery))
+		return nil, f.Err()
+	}
+	return s.store.Placed(ctx, orderNos)
 }
 
 // StaffOrder returns any order with its full history.

@@ -1,20 +1,23 @@
 package order
 
-// Status is where an order is in its life.
-type Status string
+import "github.com/minimart/minimart/internal/order/orderevents"
+
+// Status is where an order is in its life. It is declared in the contract package because
+// the order events carry it to other modules.
+type Status = orderevents.Status
 
 const (
-	PendingPayment Status = "pending_payment"
-	Paid           Status = "paid"
-	Shipped        Status = "shipped"
-	Completed      Status = "completed"
-	Cancelled      Status = "cancelled"
-	Refunding      Status = "refunding"
-	Refunded       Status = "refunded"
+	PendingPayment = orderevents.PendingPayment
+	Paid           = orderevents.Paid
+	Shipped        = orderevents.Shipped
+	Completed      = orderevents.Completed
+	Cancelled      = orderevents.Cancelled
+	Refunding      = orderevents.Refunding
+	Refunded       = orderevents.Refunded
 )
 
 // Statuses lists every status, for validating filters.
-var Statuses = []Status{PendingPayment, Paid, Shipped, Completed, Cancelled, Refunding, Refunded}
+var Statuses = orderevents.Statuses
 
 // transitions is the whole state machine: the only place that says which change is allowed.
 var transitions = map[Status][]Status{
@@ -34,12 +37,5 @@ func CanTransition(from, to Status) bool {
 	return false
 }
 
-// Valid reports whether s is a known status.
-func (s Status) Valid() bool {
-	for _, v := range Statuses {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
+// LineRef is an ordered SKU and quantity; the order events carry it.
+type LineRef = orderevents.LineRef

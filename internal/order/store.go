@@ -56,4 +56,6 @@ type Storer interface {
 	// for pending_payment, auto_complete_at for shipped) is before now, oldest first. Several
 	// instances may call it at once: each then re-checks the order inside Update.
 	Due(ctx context.Context, status Status, now time.Time, limit int) ([]ids.ID, error)
+	// Placed returns the order numbers among nos that name a recorded order.
+	Placed(ctx context.Context, nos []string) ([]string, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/minimart/minimart/internal/order/orderevents"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/money"
 )
@@ -13,20 +14,11 @@ type PayableOrder struct {
 	ID          ids.ID
 	OrderNo     string
 	UserID      ids.ID
-	Status      string
+	Status      orderevents.Status
 	Payable     money.Fen
 	PayDeadline time.Time
 	Description string
 }
-
-// Order statuses the payment module acts on.
-const (
-	OrderPendingPayment = "pending_payment"
-	OrderPaid           = "paid"
-	OrderShipped        = "shipped"
-	OrderCompleted      = "completed"
-	OrderRefunding      = "refunding"
-)
 
 // Orders is what payment needs from the order module. Errors match this package's
 // sentinels by code.

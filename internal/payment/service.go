@@ -16,6 +16,8 @@ import (
 	"github.com/maypok86/otter/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/minimart/minimart/internal/order/orderevents"
+	"github.com/minimart/minimart/internal/payment/paymentevents"
 	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
@@ -154,7 +156,7 @@ func (s *Service) Initiate(ctx context.Context, in InitiateInput) (p Payment, re
 	}
 	now := s.now().UTC()
 	switch {
-	case o.Status != OrderPendingPayment:
+	case o.Status != orderevents.PendingPayment:
 		return Payment{}, false, ErrOrderNotPayable.Withf("the order is %s", o.Status)
 	case !now.Before(o.PayDeadline):
 		return Payment{}, false, ErrPayDeadlinePassed
@@ -354,8 +356,8 @@ func (s *Service) applyTrade(ctx context.Context, prov Provider, n Notice, sourc
 	if n.PaidAt.IsZero() {
 		paidAt = now
 	}
-	ev, err := events.New(s.ids.New(), EventSucceeded, p.ID.String(), Paid{PaymentID: p.ID, OrderID: p.OrderID,
-		OrderNo: p.OrderNo, Provider: p.Provider, Method: p.Method, Amount: p.Amount, TransactionID: n.TransactionID,
+	ev, err := events.New(s.ids.New(), paymentevents.TypeSucceeded, p.ID.String(), paymentevents.Paid{PaymentID: p.ID, OrderID: p.OrderID,
+		OrderNo: p.OrderNo, Provider: p.Provider, Method: string(p.Method), Amount: p.Amount, TransactionID: n.TransactionID,
 		PaidAt: paidAt, Source: source})
 	if err != nil {
 		return "", err
@@ -422,7 +424,7 @@ func (s *Service) applyRefundResult(ctx context.Context, refundID ids.ID, res Re
 		r.Status = RefundDone
 		p.Refunded += r.Amount
 		p.UpdatedAt = now
-		ev, err := events.New(s.ids.New(), EventRefunded, p.ID.String(), Refunded{RefundID: r.ID, PaymentID: p.ID,
+		ev, err := events.New(s.ids.New(), paymentevents.TypeRefunded, p.ID.String(), paymentevents.Refunded{RefundID: r.ID, PaymentID: p.ID,
 			OrderID: p.OrderID, OrderNo: p.OrderNo, Amount: r.Amount, RefundedTotal: p.Refunded, Paid: p.Amount,
 			Full: p.Refunded == p.Amount, Automatic: r.Automatic})
 		if err != nil {
@@ -474,7 +476,7 @@ func (s *Service) RequestRefund(ctx context.Context, in RefundInput) (Refund, bo
 		return Refund{}, false, err
 	}
 	switch o.Status {
-	case OrderPaid, OrderShipped, OrderCompleted, OrderRefunding:
+	case orderevents.Paid, orderevents.Shipped, orderevents.Completed, orderevents.Refunding:
 	default:
 		return Refund{}, false, ErrNotRefundable.Withf("the order is %s", o.Status)
 	}
@@ -511,7 +513,7 @@ func (s *Service) RequestRefund(ctx context.Context, in RefundInput) (Refund, bo
 	} else if !saved && existing.RequestHash != hash {
 		return Refund{}, false, ErrIdempotencyMismatch
 	}
-	if full && (o.Status == OrderPaid || o.Status == OrderShipped) {
+	if full && (o.Status == orderevents.Paid || o.Status == orderevents.Shipped) {
 		if err := s.orders.StartFullRefund(ctx, o.ID, in.Staff, in.Reason); err != nil {
 			return Refund{}, false, err
 		}

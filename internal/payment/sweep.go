@@ -7,31 +7,43 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/minimart/minimart/internal/order/orderevents"
+	"github.com/minimart/minimart/internal/payment/paymentevents"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 )
 
-// Events this module consumes.
-const eventOrderCancelled = "order.cancelled"
-
 // sweepBatch bounds the payments and refunds one sweep claims.
 const sweepBatch = 50
 
-// HandleEvent closes, at the provider and here, the open payments of a cancelled order, so
-// the buyer can no longer pay it.
+// EventTypes are the events HandleEvent consumes.
+var EventTypes = []string{orderevents.TypeCancelled, orderevents.TypePaymentRejected}
+
+// HandleEvent follows the order saga. order.cancelled closes, at the provider and here, the
+// open payments of the order, so the buyer can no longer pay it; order.payment_rejected
+// refunds a payment its order could not take.
 func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
-	if e.Type != eventOrderCancelled {
-		return nil
+	switch e.Type {
+	case orderevents.TypeCancelled:
+		var o orderevents.Changed
+		if err := json.Unmarshal(e.Payload, &o); err != nil || o.OrderID == 0 {
+			s.log.Error("unreadable order event ignored", slog.String("event_id", e.ID.String()), slog.String("type", e.Type))
+			return nil
+		}
+		return s.closeOpenPayments(ctx, o.OrderID)
+	case orderevents.TypePaymentRejected:
+		var r orderevents.PaymentRejected
+		if err := json.Unmarshal(e.Payload, &r); err != nil || r.PaymentID == 0 {
+			s.log.Error("unreadable order event ignored", slog.String("event_id", e.ID.String()), slog.String("type", e.Type))
+			return nil
+		}
+		return s.RefundUnwanted(ctx, r.PaymentID, r.Reason)
 	}
-	var o struct {
-		OrderID ids.ID `json:"order_id"`
-		OrderNo string `json:"order_no"`
-	}
-	if err := json.Unmarshal(e.Payload, &o); err != nil || o.OrderID == 0 {
-		s.log.Error("unreadable order event ignored", slog.String("event_id", e.ID.String()), slog.String("type", e.Type))
-		return nil
-	}
-	pays, err := s.store.PaymentsOfOrder(ctx, o.OrderID)
+	return nil
+}
+
+func (s *Service) closeOpenPayments(ctx context.Context, orderID ids.ID) error {
+	pays, err := s.store.PaymentsOfOrder(ctx, orderID)
 	if err != nil {
 		return err
 	}
@@ -71,7 +83,7 @@ func (s *Service) closePayment(ctx context.Context, p Payment, reason string) er
 		}
 		now := s.now().UTC()
 		p.Status, p.ClosedAt, p.NextQueryAt, p.UpdatedAt = Closed, &now, nil, now
-		ev, err := events.New(s.ids.New(), EventFailed, p.ID.String(), Failed{PaymentID: p.ID, OrderID: p.OrderID,
+		ev, err := events.New(s.ids.New(), paymentevents.TypeFailed, p.ID.String(), paymentevents.Failed{PaymentID: p.ID, OrderID: p.OrderID,
 			OrderNo: p.OrderNo, Provider: p.Provider, Reason: reason})
 		if err != nil {
 			return nil, err

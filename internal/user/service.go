@@ -18,6 +18,7 @@ import (
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/user/userevents"
 )
 
 // Config holds the account rules that operators may tune.
@@ -130,7 +131,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (User, Tokens,
 		return User{}, Tokens{}, fmt.Errorf("hash password: %w", err)
 	}
 	u := User{ID: s.ids.New(), Username: in.Username, Mobile: in.Mobile, PasswordHash: hash, CreatedAt: s.now().UTC()}
-	ev, err := events.New(s.ids.New(), EventRegistered, u.ID.String(), Registered{UserID: u.ID, Via: "password"})
+	ev, err := events.New(s.ids.New(), userevents.TypeRegistered, u.ID.String(), userevents.Registered{UserID: u.ID, Via: "password"})
 	if err != nil {
 		return User{}, Tokens{}, err
 	}
@@ -193,7 +194,7 @@ func (s *Service) LoginWeChat(ctx context.Context, code string) (User, Tokens, b
 	switch {
 	case errors.Is(err, ErrUserNotFound):
 		u = User{ID: s.ids.New(), OpenID: sess.OpenID, UnionID: sess.UnionID, HasWeChat: true, CreatedAt: s.now().UTC()}
-		ev, evErr := events.New(s.ids.New(), EventRegistered, u.ID.String(), Registered{UserID: u.ID, Via: "wechat"})
+		ev, evErr := events.New(s.ids.New(), userevents.TypeRegistered, u.ID.String(), userevents.Registered{UserID: u.ID, Via: "wechat"})
 		if evErr != nil {
 			return User{}, Tokens{}, false, evErr
 		}
@@ -222,6 +223,13 @@ func (s *Service) LoginWeChat(ctx context.Context, code string) (User, Tokens, b
 
 // Me returns the buyer's own account.
 func (s *Service) Me(ctx context.Context, id ids.ID) (User, error) { return s.store.UserByID(ctx, id) }
+
+// OpenID is the buyer's WeChat openid: "" when they never logged in through the mini-program.
+// Payments need it for JSAPI; nothing else about the buyer leaves this module for that.
+func (s *Service) OpenID(ctx context.Context, id ids.ID) (string, error) {
+	u, err := s.store.UserByID(ctx, id)
+	return u.OpenID, err
+}
 
 // startSession issues an access token and a new refresh-token family.
 func (s *Service) startSession(ctx context.Context, kind string, id ids.ID, role string) (Tokens, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/minimart/minimart/internal/catalog"
 	"github.com/minimart/minimart/internal/catalog/catalogdb"
+	"github.com/minimart/minimart/internal/catalog/catalogevents"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -22,7 +23,7 @@ func TestSKULookups(t *testing.T) {
 		gen, _ := ids.NewGenerator(3)
 		s := catalogdb.New(db, events.NewOutbox())
 		ev := func() events.Event {
-			e, err := events.New(gen.New(), catalog.EventProductChanged, "k", map[string]int{})
+			e, err := events.New(gen.New(), catalogevents.TypeProductChanged, "k", map[string]int{})
 			if err != nil {
 				t.Fatal(err)
 			}

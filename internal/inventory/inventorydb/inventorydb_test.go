@@ -9,6 +9,7 @@ import (
 
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/inventory/inventorydb"
+	"github.com/minimart/minimart/internal/inventory/inventoryevents"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -22,8 +23,8 @@ func TestStoreConformance(t *testing.T) {
 		gen, _ := ids.NewGenerator(4)
 		s := inventorydb.New(db, events.NewOutbox())
 		event := func(before, after inventory.Level) (events.Event, error) {
-			return events.New(gen.New(), inventory.EventStockChanged, after.SKUID.String(),
-				inventory.StockChanged{SKUID: after.SKUID, Available: after.Available, DeltaAvailable: after.Available - before.Available})
+			return events.New(gen.New(), inventoryevents.TypeStockChanged, after.SKUID.String(),
+				inventoryevents.StockChanged{SKUID: after.SKUID, Available: after.Available, DeltaAvailable: after.Available - before.Available})
 		}
 		sku, product := gen.New(), gen.New()
 		set := func(n int64) inventory.Change {

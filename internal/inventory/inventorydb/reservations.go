@@ -274,3 +274,41 @@ func (s *Store) Expired(ctx context.Context, now time.Time, limit int) ([]string
 	}
 	return refs, rows.Err()
 }
+
+// Unplaced lists held reservations made before `before` whose order is not yet known to be
+// recorded, oldest first.
+func (s *Store) Unplaced(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.Read().QueryContext(ctx, "SELECT ref FROM reservations WHERE status = ? AND placed = ? AND created_at < ?"+
+		" ORDER BY created_at, ref LIMIT ?", string(inventory.Held), false, sqldb.Time(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("select unplaced reservations: %w", err)
+	}
+	defer rows.Close()
+	var refs []string
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			return nil, err
+		}
+		refs = append(refs, ref)
+	}
+	return refs, rows.Err()
+}
+
+// MarkPlaced records that refs belong to recorded orders.
+func (s *Store) MarkPlaced(ctx context.Context, refs []string) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	in, args := sqldb.InList(refs)
+	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE reservations SET placed = ? WHERE ref IN ("+in+")", append([]any{true}, args...)...)
+		if err != nil {
+			return fmt.Errorf("mark reservations placed: %w", err)
+		}
+		return nil
+	})
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/inventory/inventorydb"
+	"github.com/minimart/minimart/internal/inventory/inventoryevents"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -38,7 +39,7 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 }
 
 func (f *fixture) event(before, after inventory.Level, reason string) (events.Event, error) {
-	return events.New(f.gen.New(), inventory.EventStockChanged, after.SKUID.String(), inventory.StockChanged{
+	return events.New(f.gen.New(), inventoryevents.TypeStockChanged, after.SKUID.String(), inventoryevents.StockChanged{
 		SKUID: after.SKUID, ProductID: after.ProductID, Available: after.Available, Reserved: after.Reserved, Sold: after.Sold,
 		DeltaAvailable: after.Available - before.Available, Reason: reason, Source: "order"})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/inventory/inventorydb"
+	"github.com/minimart/minimart/internal/inventory/inventoryevents"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -26,8 +27,8 @@ func TestApplySyncConformance(t *testing.T) {
 		gen, _ := ids.NewGenerator(5)
 		s := inventorydb.New(db, events.NewOutbox())
 		event := func(before, after inventory.Level) (events.Event, error) {
-			return events.New(gen.New(), inventory.EventStockChanged, after.SKUID.String(),
-				inventory.StockChanged{SKUID: after.SKUID, Available: after.Available, DeltaAvailable: after.Available - before.Available})
+			return events.New(gen.New(), inventoryevents.TypeStockChanged, after.SKUID.String(),
+				inventoryevents.StockChanged{SKUID: after.SKUID, Available: after.Available, DeltaAvailable: after.Available - before.Available})
 		}
 		count := func(q string, args ...any) int {
 			t.Helper()

@@ -476,3 +476,25 @@ func (s *Store) Due(ctx context.Context, status order.Status, now time.Time, lim
 	}
 	return out, rows.Err()
 }
+
+// Placed returns the order numbers among nos that name a recorded order.
+func (s *Store) Placed(ctx context.Context, nos []string) ([]string, error) {
+	out := []string{}
+	if len(nos) == 0 {
+		return out, nil
+	}
+	in, args := sqldb.InList(nos)
+	rows, err := s.db.Read().QueryContext(ctx, "SELECT order_no FROM orders WHERE order_no IN ("+in+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("select placed orders: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var no string
+		if err := rows.Scan(&no); err != nil {
+			return nil, err
+		}
+		out = append(out, no)
+	}
+	return out, rows.Err()
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/minimart/minimart/internal/order"
 	"github.com/minimart/minimart/internal/order/orderdb"
+	"github.com/minimart/minimart/internal/order/orderevents"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/money"
@@ -84,7 +85,7 @@ func (h *harness) newOrder(userID ids.ID, created time.Time) order.Order {
 
 func (h *harness) event(t *testing.T, typ string, o order.Order) events.Event {
 	t.Helper()
-	ev, err := events.New(h.gen.New(), typ, o.ID.String(), order.Changed{OrderID: o.ID, OrderNo: o.OrderNo,
+	ev, err := events.New(h.gen.New(), typ, o.ID.String(), orderevents.Changed{OrderID: o.ID, OrderNo: o.OrderNo,
 		UserID: o.UserID, Status: o.Status, Payable: o.Payable})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func created(o order.Order) order.Transition {
 
 func (h *harness) create(t *testing.T, o order.Order) order.Order {
 	t.Helper()
-	if err := h.store.Create(ctx, o, created(o), "", h.event(t, order.EventCreated, o)); err != nil {
+	if err := h.store.Create(ctx, o, created(o), "", h.event(t, orderevents.TypeCreated, o)); err != nil {
 		t.Fatalf("create order: %v", err)
 	}
 	return o
@@ -193,7 +194,7 @@ func (h *harness) uniqueOrderNo(t *testing.T) {
 	if _, _, err := h.store.ClaimKey(ctx, order.Idempotency{UserID: buyer, Key: "dup", RequestHash: hash('d')}); err != nil {
 		t.Fatal(err)
 	}
-	err := h.store.Create(ctx, dup, created(dup), "dup", h.event(t, order.EventCreated, dup))
+	err := h.store.Create(ctx, dup, created(dup), "dup", h.event(t, orderevents.TypeCreated, dup))
 	if err == nil || !sqldb.IsUniqueViolation(err) {
 		t.Fatalf("second order with number %s: err = %v, want a unique violation", first.OrderNo, err)
 	}
@@ -243,7 +244,7 @@ func (h *harness) idempotency(t *testing.T) {
 
 	// Create completes the claim in the same transaction.
 	o := h.newOrder(buyer, h.at(21))
-	if err := h.store.Create(ctx, o, created(o), "Key-1", h.event(t, order.EventCreated, o)); err != nil {
+	if err := h.store.Create(ctx, o, created(o), "Key-1", h.event(t, orderevents.TypeCreated, o)); err != nil {
 		t.Fatal(err)
 	}
 	got, claimed, err = h.store.ClaimKey(ctx, order.Idempotency{UserID: buyer, Key: "Key-1", RequestHash: hash('a')})
@@ -252,7 +253,7 @@ func (h *harness) idempotency(t *testing.T) {
 	}
 	// A completed claim cannot complete another order, and DropKey leaves it.
 	again := h.newOrder(buyer, h.at(22))
-	if err := h.store.Create(ctx, again, created(again), "Key-1", h.event(t, order.EventCreated, again)); err == nil {
+	if err := h.store.Create(ctx, again, created(again), "Key-1", h.event(t, orderevents.TypeCreated, again)); err == nil {
 		t.Fatal("a second order completed an already completed claim")
 	}
 	if err := h.store.DropKey(ctx, buyer, "Key-1"); err != nil {
@@ -262,7 +263,7 @@ func (h *harness) idempotency(t *testing.T) {
 		t.Fatalf("DropKey removed a completed claim: %+v", got)
 	}
 	// A key never claimed cannot be completed: the whole create is refused.
-	if err := h.store.Create(ctx, again, created(again), "never-claimed", h.event(t, order.EventCreated, again)); err == nil {
+	if err := h.store.Create(ctx, again, created(again), "never-claimed", h.event(t, orderevents.TypeCreated, again)); err == nil {
 		t.Fatal("create completed a key that was never claimed")
 	}
 	if _, err := h.store.Order(ctx, again.ID, 0); !errors.Is(err, order.ErrOrderNotFound) || h.outboxRows(t, again) != 0 {
@@ -343,7 +344,7 @@ func (h *harness) update(t *testing.T) {
 	boom := errors.New("boom")
 	if _, err := h.store.Update(ctx, o.ID, func(x *order.Order) (order.Transition, *events.Event, error) {
 		x.Status, x.StaffNote, x.PaidAt = order.Paid, "changed", tp(h.at(31))
-		ev := h.event(t, order.EventPaid, *x)
+		ev := h.event(t, orderevents.TypePaid, *x)
 		return order.Transition{To: order.Paid, Actor: "system"}, &ev, boom
 	}); !errors.Is(err, boom) {
 		t.Fatalf("failing fn: err = %v, want boom", err)
@@ -375,7 +376,7 @@ func (h *harness) update(t *testing.T) {
 	paidAt := h.at(32)
 	paid, err := h.store.Update(ctx, o.ID, func(x *order.Order) (order.Transition, *events.Event, error) {
 		x.Status, x.PaidAt, x.UpdatedAt = order.Paid, &paidAt, paidAt
-		ev := h.event(t, order.EventPaid, *x)
+		ev := h.event(t, orderevents.TypePaid, *x)
 		return order.Transition{To: order.Paid, Actor: "payment", Reason: "wechat 4200001"}, &ev, nil
 	})
 	if err != nil {
@@ -386,7 +387,7 @@ func (h *harness) update(t *testing.T) {
 		x.Status, x.ShippedAt, x.AutoCompleteAt = order.Shipped, &shipAt, tp(shipAt.Add(7*24*time.Hour))
 		x.Carrier, x.TrackingNo, x.UpdatedAt = "顺丰", "SF0001", shipAt
 		x.Remark, x.Address.Detail = "改了备注", "新地址"
-		ev := h.event(t, order.EventShipped, *x)
+		ev := h.event(t, orderevents.TypeShipped, *x)
 		x.ID, x.OrderNo, x.Lines = 42, "changed", nil // fixed columns: ignored
 		return order.Transition{From: order.Paid, To: order.Shipped, Actor: "staff:7", Reason: "shipped", CreatedAt: shipAt}, &ev, nil
 	})
@@ -440,7 +441,7 @@ func (h *harness) concurrentUpdates(t *testing.T) {
 					return order.Transition{}, nil, order.ErrInvalidState
 				}
 				x.Status, x.PaidAt = order.Paid, tp(time.Now())
-				ev, err := events.New(h.gen.New(), order.EventPaid, x.ID.String(), order.Changed{OrderID: x.ID})
+				ev, err := events.New(h.gen.New(), orderevents.TypePaid, x.ID.String(), orderevents.Changed{OrderID: x.ID})
 				return order.Transition{To: order.Paid, Actor: "payment"}, &ev, err
 			})
 			mu.Lock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/minimart/minimart/internal/payment"
 	"github.com/minimart/minimart/internal/payment/paymentdb"
+	"github.com/minimart/minimart/internal/payment/paymentevents"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/money"
@@ -125,7 +126,7 @@ func (h *harness) concurrentStarts(t *testing.T) {
 func (h *harness) updateWritesEvents(t *testing.T) {
 	p := h.start(t, h.newPayment("sandbox", 100))
 	paidAt := h.base.Add(3 * time.Minute)
-	ev, err := events.New(h.gen.New(), payment.EventSucceeded, p.ID.String(), payment.Paid{PaymentID: p.ID})
+	ev, err := events.New(h.gen.New(), paymentevents.TypeSucceeded, p.ID.String(), paymentevents.Paid{PaymentID: p.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func (h *harness) updateWritesEvents(t *testing.T) {
 	}
 	// A failing fn changes nothing and writes no event.
 	boom := errors.New("boom")
-	ev2, _ := events.New(h.gen.New(), payment.EventFailed, p.ID.String(), payment.Failed{PaymentID: p.ID})
+	ev2, _ := events.New(h.gen.New(), paymentevents.TypeFailed, p.ID.String(), paymentevents.Failed{PaymentID: p.ID})
 	_, err = h.store.UpdatePayment(ctx, p.ID, func(q *payment.Payment) ([]events.Event, error) {
 		q.Status = payment.Closed
 		return []events.Event{ev2}, boom
@@ -167,7 +168,7 @@ func (h *harness) markSucceededOnce(t *testing.T) {
 	evIDs := make([]ids.ID, 10)
 	var wg sync.WaitGroup
 	for i := range evIDs {
-		ev, err := events.New(h.gen.New(), payment.EventSucceeded, p.ID.String(), payment.Paid{PaymentID: p.ID})
+		ev, err := events.New(h.gen.New(), paymentevents.TypeSucceeded, p.ID.String(), paymentevents.Paid{PaymentID: p.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,7 +298,7 @@ func (h *harness) refunds(t *testing.T) {
 		t.Fatalf("over-refund: %v", err)
 	}
 	done := h.base.Add(9 * time.Minute)
-	ev, _ := events.New(h.gen.New(), payment.EventRefunded, p.ID.String(), payment.Refunded{RefundID: r.ID})
+	ev, _ := events.New(h.gen.New(), paymentevents.TypeRefunded, p.ID.String(), paymentevents.Refunded{RefundID: r.ID})
 	got, err := h.store.UpdateRefund(ctx, r.ID, func(r *payment.Refund, p *payment.Payment) ([]events.Event, error) {
 		r.Status, r.CompletedAt, r.NextQueryAt, r.RefundID = payment.RefundDone, &done, nil, "W1"
 		p.Refunded += r.Amount

@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/minimart/minimart/internal/platform/peer"
 )
 
 // Var documents one environment variable.
@@ -68,6 +71,16 @@ var Vars = []Var{
 	{Name: "MINIMART_ALIPAY_PRIVATE_KEY_FILE", Default: "", Help: "file of the app private key (PEM or the bare base64 Alipay's tool writes)"},
 	{Name: "MINIMART_ALIPAY_PUBLIC_KEY_FILE", Default: "", Help: "file of the Alipay public key that signs notifies and answers"},
 	{Name: "MINIMART_ALIPAY_GATEWAY", Default: "", Help: "Alipay gateway; empty = https://openapi.alipay.com/gateway.do (tests point it at a fake)"},
+	{Name: "MINIMART_MODULES", Default: "all", Help: "modules this process serves, comma-separated from user,catalog,inventory,cart,order,payment (flag --modules); the seed's services: user; catalog,inventory (product); order,cart (order); payment"},
+	{Name: "MINIMART_SERVICE_TOKEN", Default: "", Secret: true, Help: "shared secret (≥ 32 bytes) services present on /internal/ calls; required unless every module runs in this process"},
+	{Name: "MINIMART_PEER_USER", Default: "", Help: "where the user module runs when it is not in this process: base URLs (comma-separated) or dns://name:port"},
+	{Name: "MINIMART_PEER_CATALOG", Default: "", Help: "where the catalog module runs when it is not in this process (as MINIMART_PEER_USER)"},
+	{Name: "MINIMART_PEER_INVENTORY", Default: "", Help: "where the inventory module runs when it is not in this process (as MINIMART_PEER_USER)"},
+	{Name: "MINIMART_PEER_CART", Default: "", Help: "where the cart module runs when it is not in this process (as MINIMART_PEER_USER)"},
+	{Name: "MINIMART_PEER_ORDER", Default: "", Help: "where the order module runs when it is not in this process (as MINIMART_PEER_USER)"},
+	{Name: "MINIMART_PEER_PAYMENT", Default: "", Help: "where the payment module runs when it is not in this process (as MINIMART_PEER_USER); no module calls payment synchronously today"},
+	{Name: "MINIMART_NODE_ID_OFFSET", Default: "0", Help: "added to MINIMART_NODE_ID (the sum must be ≤ 1023): lets a Kubernetes StatefulSet take the pod index as MINIMART_NODE_ID and give each service its own range"},
+	{Name: "MINIMART_ORPHAN_HOLD_AFTER", Default: "1m", Help: "stock held for an order that was never recorded (a crash or failure between holding and writing it) is released once the hold is this old; an order must be written within a third of it"},
 	{Name: "MINIMART_BOOTSTRAP_ADMIN", Default: "auto", Help: "auto: create an admin with a printed random password on the embedded first start; 0: never"},
 }
 
@@ -109,7 +122,47 @@ type Config struct {
 	PaymentReturnURL   string
 	WeChatPay          WeChatPay
 	Alipay             Alipay
+	// Modules are the modules this process serves, in Modules order.
+	Modules []string
+	// Peers maps each module not served here that a served one needs to its address
+	// (MINIMART_PEER_<MODULE>).
+	Peers           map[string]string
+	ServiceToken    string
+	OrphanHoldAfter time.Duration
 }
+
+// Module names, in the order their schemas are applied.
+const (
+	ModuleUser      = "user"
+	ModuleCatalog   = "catalog"
+	ModuleInventory = "inventory"
+	ModuleCart      = "cart"
+	ModuleOrder     = "order"
+	ModulePayment   = "payment"
+)
+
+// Modules lists every module.
+var Modules = []string{ModuleUser, ModuleCatalog, ModuleInventory, ModuleCart, ModuleOrder, ModulePayment}
+
+// ModuleNeeds says which other modules each module calls synchronously (through its ports);
+// a module that is not served here must then be reachable at its MINIMART_PEER_ variable.
+var ModuleNeeds = map[string][]string{
+	ModuleUser:      nil,
+	ModuleCatalog:   {ModuleInventory},
+	ModuleInventory: {ModuleCatalog, ModuleOrder},
+	ModuleCart:      {ModuleCatalog, ModuleInventory},
+	ModuleOrder:     {ModuleCatalog, ModuleInventory, ModuleUser, ModuleCart},
+	ModulePayment:   {ModuleOrder, ModuleUser},
+}
+
+// Serves reports whether this process serves module.
+func (c Config) Serves(module string) bool { return slices.Contains(c.Modules, module) }
+
+// Split reports whether some module runs elsewhere.
+func (c Config) Split() bool { return len(c.Modules) < len(Modules) }
+
+// PeerVar is the variable that locates module when it runs elsewhere.
+func PeerVar(module string) string { return "MINIMART_PEER_" + strings.ToUpper(module) }
 
 // WeChatPay is the WeChat Pay merchant configuration; MchID "" means not configured.
 type WeChatPay struct {
@@ -137,6 +190,7 @@ func (e *Error) Error() string { return e.Var + ": " + e.Problem }
 type Overrides struct {
 	Addr    string
 	DataDir string
+	Modules string
 }
 
 // Load reads and validates the configuration. All problems are reported together.
@@ -190,6 +244,16 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 	if c.WeChatPay.AppID == "" {
 		c.WeChatPay.AppID = c.WeChatAppID
 	}
+	c.NodeID += l.integer("MINIMART_NODE_ID_OFFSET", 0, 1023)
+	if c.NodeID > 1023 {
+		l.fail("MINIMART_NODE_ID_OFFSET", fmt.Sprintf("MINIMART_NODE_ID plus MINIMART_NODE_ID_OFFSET is %d; it must be at most 1023", c.NodeID))
+	}
+	c.OrphanHoldAfter = l.duration("MINIMART_ORPHAN_HOLD_AFTER", 3*time.Second, time.Hour)
+	modules := l.str("MINIMART_MODULES")
+	if o.Modules != "" {
+		modules = o.Modules
+	}
+	c.Modules, c.Peers, c.ServiceToken = l.split(modules, c.AMQPURL != "")
 	if w := c.WeChatPay; w.MchID != "" {
 		for name, v := range map[string]string{"MINIMART_WECHATPAY_APPID (or MINIMART_WECHAT_APPID)": w.AppID,
 			"MINIMART_WECHATPAY_MCH_SERIAL": w.MchSerial, "MINIMART_WECHATPAY_PRIVATE_KEY_FILE": w.PrivateKeyFile,
@@ -239,6 +303,72 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 		l.fail("MINIMART_WECHAT_APPID", "set both MINIMART_WECHAT_APPID and MINIMART_WECHAT_SECRET, or neither")
 	}
 	return c, errors.Join(l.errs...)
+}
+
+// split reads which modules run here, where the others run, and the service token, and
+// checks that they fit together: every module a served one needs is served or has a peer
+// address, no module is both, and a split process has a token and a broker to share events.
+func (l *loader) split(list string, haveBroker bool) (modules []string, peers map[string]string, token string) {
+	const name = "MINIMART_MODULES"
+	if strings.TrimSpace(list) == "all" {
+		modules = slices.Clone(Modules)
+	} else {
+		want := map[string]bool{}
+		for _, m := range strings.Split(list, ",") {
+			m = strings.TrimSpace(m)
+			switch {
+			case m == "":
+			case !slices.Contains(Modules, m):
+				l.fail(name, fmt.Sprintf("%q is not a module; the modules are %s (or all)", m, strings.Join(Modules, ", ")))
+			case want[m]:
+				l.fail(name, fmt.Sprintf("%q is listed twice", m))
+			}
+			want[m] = true
+		}
+		for _, m := range Modules { // a stable order, whatever order they were given in
+			if want[m] {
+				modules = append(modules, m)
+			}
+		}
+		if len(modules) == 0 {
+			l.fail(name, "names no module; give some of "+strings.Join(Modules, ", ")+", or all")
+		}
+	}
+	peers = map[string]string{}
+	for _, m := range Modules {
+		v := PeerVar(m)
+		target := l.str(v)
+		served := slices.Contains(modules, m)
+		switch {
+		case target != "" && served:
+			l.fail(v, fmt.Sprintf("is set, but the %s module runs in this process (MINIMART_MODULES); set one or the other", m))
+		case target != "":
+			if err := peer.CheckTarget(target); err != nil {
+				l.fail(v, err.Error()+" (give base URLs such as http://10.0.0.5:8080, comma-separated, or dns://name:port)")
+			}
+			peers[m] = target
+		}
+	}
+	for _, m := range modules {
+		for _, need := range ModuleNeeds[m] {
+			if !slices.Contains(modules, need) && peers[need] == "" {
+				l.fail(PeerVar(need), fmt.Sprintf("must say where the %s module runs: the %s module here calls it", need, m))
+			}
+		}
+	}
+	token = l.str("MINIMART_SERVICE_TOKEN")
+	if len(modules) < len(Modules) || token != "" {
+		switch {
+		case token == "":
+			l.fail("MINIMART_SERVICE_TOKEN", "must be set when some modules run in other processes: services authenticate each other with it")
+		case len(token) < 32:
+			l.fail("MINIMART_SERVICE_TOKEN", fmt.Sprintf("is %d bytes; it must be at least 32", len(token)))
+		}
+	}
+	if len(modules) < len(Modules) && !haveBroker {
+		l.fail("MINIMART_AMQP_URL", "must be set when some modules run in other processes: the in-process event bus cannot reach them")
+	}
+	return modules, peers, token
 }
 
 type loader struct {

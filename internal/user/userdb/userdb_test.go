@@ -14,6 +14,7 @@ import (
 	"github.com/minimart/minimart/internal/platform/sqldb/sqldbtest"
 	"github.com/minimart/minimart/internal/user"
 	"github.com/minimart/minimart/internal/user/userdb"
+	"github.com/minimart/minimart/internal/user/userevents"
 )
 
 var sets = []sqldb.Migrations{events.OutboxMigrations, userdb.Migrations}
@@ -46,7 +47,7 @@ func (h harness) newUser(t *testing.T, u user.User) user.User {
 	t.Helper()
 	u.ID = h.gen.New()
 	u.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
-	ev, err := events.New(h.gen.New(), user.EventRegistered, u.ID.String(), user.Registered{UserID: u.ID, Via: "password"})
+	ev, err := events.New(h.gen.New(), userevents.TypeRegistered, u.ID.String(), userevents.Registered{UserID: u.ID, Via: "password"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func (h harness) users(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			c.u.ID = h.gen.New()
 			c.u.CreatedAt = time.Now().UTC()
-			ev, _ := events.New(h.gen.New(), user.EventRegistered, c.u.ID.String(), nil)
+			ev, _ := events.New(h.gen.New(), userevents.TypeRegistered, c.u.ID.String(), nil)
 			err := h.store.CreateUser(ctx, c.u, ev)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)

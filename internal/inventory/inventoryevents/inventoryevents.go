@@ -1,9 +1,11 @@
-package inventory
+// Package inventoryevents is the inventory module's contract with other modules: the events
+// it publishes and their payloads. It imports only platform packages.
+package inventoryevents
 
 import "github.com/minimart/minimart/internal/platform/ids"
 
-// EventStockChanged is published after every change of a SKU's stock.
-const EventStockChanged = "inventory.stock.changed"
+// TypeStockChanged is published after every change of a SKU's stock.
+const TypeStockChanged = "inventory.stock.changed"
 
 // StockChanged is the payload of inventory.stock.changed: the levels after the change.
 type StockChanged struct {

@@ -1,4 +1,6 @@
-package payment
+// Package paymentevents is the payment module's contract with other modules: the events it
+// publishes and their payloads. It imports only platform packages.
+package paymentevents
 
 import (
 	"time"
@@ -9,9 +11,9 @@ import (
 
 // Event types the payment module publishes.
 const (
-	EventSucceeded = "payment.succeeded"
-	EventFailed    = "payment.failed"
-	EventRefunded  = "payment.refunded"
+	TypeSucceeded = "payment.succeeded"
+	TypeFailed    = "payment.failed"
+	TypeRefunded  = "payment.refunded"
 )
 
 // Paid is the payload of payment.succeeded: the provider confirmed the money arrived.
@@ -20,7 +22,7 @@ type Paid struct {
 	OrderID       ids.ID    `json:"order_id"`
 	OrderNo       string    `json:"order_no"`
 	Provider      string    `json:"provider"`
-	Method        Method    `json:"method"`
+	Method        string    `json:"method"`
 	Amount        money.Fen `json:"amount"`
 	TransactionID string    `json:"transaction_id"`
 	PaidAt        time.Time `json:"paid_at"`

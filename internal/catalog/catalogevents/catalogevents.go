@@ -1,10 +1,13 @@
-package catalog
+// Package catalogevents is the catalog module's contract with other modules: the events it
+// publishes and their payloads. It imports only platform packages, so any module (or
+// service) may depend on it without depending on the catalog.
+package catalogevents
 
 import "github.com/minimart/minimart/internal/platform/ids"
 
-// EventProductChanged is published whenever a product or one of its SKUs is created,
+// TypeProductChanged is published whenever a product or one of its SKUs is created,
 // changed, shelved, unshelved or deleted.
-const EventProductChanged = "catalog.product.changed"
+const TypeProductChanged = "catalog.product.changed"
 
 // Kinds of product change.
 const (
@@ -20,11 +23,12 @@ type ProductChanged struct {
 	ProductID ids.ID   `json:"product_id"`
 	Change    string   `json:"change"`
 	SKUIDs    []ids.ID `json:"sku_ids"`
-	Status    Status   `json:"status"`
+	// Status is the product's status after the change: "on_shelf" or "off_shelf".
+	Status string `json:"status"`
 }
 
-// EventCategoryChanged is published when a category is created, changed or deleted.
-const EventCategoryChanged = "catalog.category.changed"
+// TypeCategoryChanged is published when a category is created, changed or deleted.
+const TypeCategoryChanged = "catalog.category.changed"
 
 // CategoryChanged is the payload of catalog.category.changed.
 type CategoryChanged struct {
