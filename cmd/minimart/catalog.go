@@ -14,8 +14,10 @@ import (
 	"github.com/minimart/minimart/internal/catalog/catalogdb"
 	"github.com/minimart/minimart/internal/catalog/catalogsearch"
 	"github.com/minimart/minimart/internal/catalog/demo"
+	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/platform/config"
 	"github.com/minimart/minimart/internal/platform/events"
+	"github.com/minimart/minimart/internal/platform/ids"
 )
 
 // demoCommand loads the demo catalog into any shape: `minimart demo load [--products N]`.
@@ -57,7 +59,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 }
 
 func loadDemo(ctx context.Context, a *app.App, n int, progress io.Writer) (demo.Result, error) {
-	return demo.Load(ctx, a.Catalog, a.Inventory, n, func(done int) {
+	return demo.Load(ctx, a.Catalog, demoStock{a.Inventory}, n, func(done int) {
 		fmt.Fprintf(progress, "\rloading demo products: %d/%d", done, n)
 		if done == n {
 			fmt.Fprintln(progress)
@@ -125,4 +127,12 @@ func reindex(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fmt.Fprintf(stdout, "search index rebuilt: %d products in %s (restart a running server to use it)\n", done, dir)
 	return nil
+}
+
+// demoStock sets the demo's stock through the inventory module.
+type demoStock struct{ inv *inventory.Service }
+
+func (d demoStock) SetStock(ctx context.Context, actor string, skuID ids.ID, stock int64, reason string) error {
+	_, err := d.inv.SetStock(ctx, actor, skuID, stock, reason)
+	return err
 }

@@ -324,6 +324,24 @@ func TestBadConfiguration(t *testing.T) {
 			want: []string{"MINIMART_ACCESS_TOKEN_TTL", "MINIMART_NODE_ID", "MINIMART_LOG_LEVEL"},
 		},
 		{
+			name: "a split with every problem at once",
+			args: []string{"serve", "--modules", "order,cart"},
+			env:  []string{"MINIMART_PEER_CART=http://127.0.0.1:1", "MINIMART_PEER_USER=ftp://x"},
+			want: []string{"MINIMART_PEER_CART", "MINIMART_PEER_USER", "MINIMART_PEER_CATALOG", "MINIMART_PEER_INVENTORY",
+				"MINIMART_SERVICE_TOKEN", "MINIMART_AMQP_URL"},
+		},
+		{
+			name:    "a short service token",
+			env:     []string{"MINIMART_MODULES=user", "MINIMART_SERVICE_TOKEN=svctoken77", "MINIMART_AMQP_URL=amqp://guest:amqppass77@127.0.0.1:1/"},
+			want:    []string{"MINIMART_SERVICE_TOKEN"},
+			secrets: []string{"svctoken77", "amqppass77"},
+		},
+		{
+			name: "unknown module",
+			args: []string{"serve", "--modules", "catalog,shipping"},
+			want: []string{"MINIMART_MODULES", `"shipping"`},
+		},
+		{
 			name: "unknown subcommand",
 			args: []string{"frobnicate"},
 			want: []string{`unknown command "frobnicate"`},

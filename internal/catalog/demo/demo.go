@@ -16,14 +16,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/minimart/minimart/internal/catalog"
-	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/money"
 )
 
-// Stock is how demo sets initial stock (inventory.Service satisfies it).
+// Stock is how demo sets initial stock; the caller adapts the inventory module to it.
 type Stock interface {
-	SetStock(ctx context.Context, actor string, skuID ids.ID, stock int64, reason string) (inventory.Level, error)
+	SetStock(ctx context.Context, actor string, skuID ids.ID, stock int64, reason string) error
 }
 
 // Result counts what Load created.
@@ -78,7 +77,7 @@ func Load(ctx context.Context, svc *catalog.Service, stock Stock, n int, progres
 		res.Products++
 		res.SKUs += len(p.SKUs)
 		for j, sku := range p.SKUs {
-			if _, err := stock.SetStock(ctx, Actor, sku.ID, d.stock[j], Reason); err != nil {
+			if err := stock.SetStock(ctx, Actor, sku.ID, d.stock[j], Reason); err != nil {
 				return res, fmt.Errorf("demo: stock of SKU %s: %w", sku.Code, err)
 			}
 		}

@@ -41,7 +41,7 @@ func newEnv(t testing.TB) env {
 
 func (e env) load(t testing.TB, n int) demo.Result {
 	t.Helper()
-	res, err := demo.Load(context.Background(), e.svc, e.inv, n, nil)
+	res, err := demo.Load(context.Background(), e.svc, stock{e.inv}, n, nil)
 	if err != nil {
 		t.Fatalf("Load(%d): %v", n, err)
 	}
@@ -145,7 +145,7 @@ func TestLoadDefaultCatalog(t *testing.T) {
 	e := newEnv(t)
 	var calls []int
 	t0 := time.Now()
-	res, err := demo.Load(context.Background(), e.svc, e.inv, demo.DefaultProducts, func(done int) { calls = append(calls, done) })
+	res, err := demo.Load(context.Background(), e.svc, stock{e.inv}, demo.DefaultProducts, func(done int) { calls = append(calls, done) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestSecondLoadRefusesAndChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	e.load(t, 20)
 	before := read(t, e)
-	res, err := demo.Load(context.Background(), e.svc, e.inv, demo.DefaultProducts, nil)
+	res, err := demo.Load(context.Background(), e.svc, stock{e.inv}, demo.DefaultProducts, nil)
 	if !errors.Is(err, demo.ErrNotEmpty) || res != (demo.Result{}) {
 		t.Fatalf("second Load = %+v, %v; want ErrNotEmpty and nothing created", res, err)
 	}
@@ -324,7 +324,7 @@ func TestSecondLoadRefusesAndChangesNothing(t *testing.T) {
 	if _, err := other.svc.CreateCategory(context.Background(), catalog.CategoryInput{Name: "自建分类"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.Load(context.Background(), other.svc, other.inv, 5, nil); !errors.Is(err, demo.ErrNotEmpty) {
+	if _, err := demo.Load(context.Background(), other.svc, stock{other.inv}, 5, nil); !errors.Is(err, demo.ErrNotEmpty) {
 		t.Errorf("Load into a catalog with a staff category: %v; want ErrNotEmpty", err)
 	}
 }
@@ -332,7 +332,7 @@ func TestSecondLoadRefusesAndChangesNothing(t *testing.T) {
 func TestLoadBounds(t *testing.T) {
 	e := newEnv(t)
 	for _, n := range []int{-1, demo.MaxProducts + 1} {
-		if _, err := demo.Load(context.Background(), e.svc, e.inv, n, nil); err == nil {
+		if _, err := demo.Load(context.Background(), e.svc, stock{e.inv}, n, nil); err == nil {
 			t.Errorf("Load(%d) succeeded", n)
 		}
 	}
@@ -346,7 +346,7 @@ func TestLoadBounds(t *testing.T) {
 func TestLoadStopsWhenCancelled(t *testing.T) {
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	res, err := demo.Load(ctx, e.svc, e.inv, 100, func(done int) {
+	res, err := demo.Load(ctx, e.svc, stock{e.inv}, 100, func(done int) {
 		if done == 5 {
 			cancel()
 		}
@@ -354,4 +354,12 @@ func TestLoadStopsWhenCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || res.Products != 5 {
 		t.Errorf("Load cancelled after 5 = %+v, %v; want 5 products and context.Canceled", res, err)
 	}
+}
+
+// stock sets the demo's stock through the inventory module, as the command does.
+type stock struct{ inv *inventory.Service }
+
+func (s stock) SetStock(ctx context.Context, actor string, skuID ids.ID, n int64, reason string) error {
+	_, err := s.inv.SetStock(ctx, actor, skuID, n, reason)
+	return err
 }
