@@ -309,6 +309,62 @@ func TestReserveReleaseCommit(t *testing.T) {
 	})
 }
 
+// orders answers the unplaced sweep as the order module would: the order numbers it has
+// recorded, or an error when it cannot be reached.
+type orders struct {
+	recorded []string
+	err      error
+	asked    [][]string
+}
+
+func (o *orders) Placed(_ context.Context, nos []string) ([]string, error) {
+	o.asked = append(o.asked, slices.Clone(nos))
+	if o.err != nil {
+		return nil, o.err
+	}
+	var out []string
+	for _, n := range nos {
+		if slices.Contains(o.recorded, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func TestSweepUnplaced(t *testing.T) {
+	sqldbtest.ForEachEngine(t, sets, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		sku := e.stocked(10)
+		for _, ref := range []string{"P1", "GHOST", "P2"} {
+			if _, err := e.svc.Reserve(e.ctx, ref, []inventory.ReserveLine{line(sku, 1)}, time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		later := time.Now().Add(time.Second)
+
+		down := &orders{err: errors.New("order service down")}
+		if n, err := e.svc.SweepUnplaced(e.ctx, down, later); err == nil || n != 0 {
+			t.Fatalf("with orders unreachable: released %d, %v; want nothing and the error", n, err)
+		}
+		e.wantLevel(sku, 7, 3, 0)
+
+		o := &orders{recorded: []string{"P1", "P2"}}
+		if n, err := e.svc.SweepUnplaced(e.ctx, o, time.Now().Add(-time.Minute)); err != nil || n != 0 || len(o.asked) != 0 {
+			t.Fatalf("young holds: released %d, asked %v, %v", n, o.asked, err)
+		}
+		if n, err := e.svc.SweepUnplaced(e.ctx, o, later); err != nil || n != 1 {
+			t.Fatalf("sweep: released %d, %v; want the ghost", n, err)
+		}
+		e.wantStatus("GHOST", inventory.Released)
+		e.wantStatus("P1", inventory.Held)
+		e.wantLevel(sku, 8, 2, 0)
+		o.asked = nil
+		if n, err := e.svc.SweepUnplaced(e.ctx, o, later); err != nil || n != 0 || len(o.asked) != 0 {
+			t.Fatalf("placed holds are not asked about again: released %d, asked %v, %v", n, o.asked, err)
+		}
+	})
+}
+
 func TestSweepExpired(t *testing.T) {
 	sqldbtest.ForEachEngine(t, sets, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)

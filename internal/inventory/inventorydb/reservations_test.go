@@ -330,6 +330,42 @@ func TestExpired(t *testing.T) {
 	})
 }
 
+func TestUnplaced(t *testing.T) {
+	sqldbtest.ForEachEngine(t, migrationSets, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		sku := f.stocked(100)
+		line := inventory.ReserveLine{SKUID: sku, Quantity: 1}
+		exp := time.Now().Add(time.Hour)
+		for _, ref := range []string{"U1", "U2", "U3", "U4"} {
+			if _, err := f.reserve(ref, exp, line); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after := time.Now().Add(time.Second)
+		if refs, err := f.s.Unplaced(f.ctx, after, 10); err != nil || !slices.Equal(refs, []string{"U1", "U2", "U3", "U4"}) {
+			t.Fatalf("unplaced: %v %v; want every held one, oldest first", refs, err)
+		}
+		if refs, _ := f.s.Unplaced(f.ctx, time.Now().Add(-time.Minute), 10); len(refs) != 0 {
+			t.Fatalf("holds younger than the bound are not asked about: %v", refs)
+		}
+		if err := f.s.MarkPlaced(f.ctx, []string{"U2", "nothing-held"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.MarkPlaced(f.ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.settle("U3", inventory.Released, ""); err != nil {
+			t.Fatal(err)
+		}
+		if refs, _ := f.s.Unplaced(f.ctx, after, 10); !slices.Equal(refs, []string{"U1", "U4"}) {
+			t.Fatalf("unplaced after marking U2 placed and releasing U3: %v", refs)
+		}
+		if refs, _ := f.s.Unplaced(f.ctx, after, 1); !slices.Equal(refs, []string{"U1"}) {
+			t.Fatalf("unplaced with limit 1: %v", refs)
+		}
+	})
+}
+
 // TestReservationConcurrency: many buyers, little stock. Exactly the stock is held, then
 // concurrent repeated releases and commits move it once each, and the books balance.
 func TestReservationConcurrency(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ func TestStoreConformance(t *testing.T) {
 		t.Run("update", h.update)
 		t.Run("concurrent updates", h.concurrentUpdates)
 		t.Run("due", h.due)
+		t.Run("placed", h.placed)
 		t.Run("lists", h.lists) // last: it counts every order the other subtests made
 	})
 }
@@ -509,6 +511,22 @@ func (h *harness) due(t *testing.T) {
 	// A caller's zone does not matter.
 	if got, _ := h.store.Due(ctx, order.PendingPayment, now.In(time.FixedZone("X", -5*3600)), 10); len(got) != 3 {
 		t.Fatalf("Due with a non-UTC now = %v", got)
+	}
+}
+
+func (h *harness) placed(t *testing.T) {
+	ctx := context.Background()
+	a, b := h.create(t, h.newOrder(7, h.at(1))), h.create(t, h.newOrder(8, h.at(2)))
+	never := h.orderNo()
+	got, err := h.store.Placed(ctx, []string{never, b.OrderNo, a.OrderNo})
+	slices.Sort(got)
+	want := []string{a.OrderNo, b.OrderNo}
+	slices.Sort(want)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("placed = %v, %v; want %v", got, err, want)
+	}
+	if got, err := h.store.Placed(ctx, nil); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("none asked: %#v, %v", got, err)
 	}
 }
 
