@@ -62,7 +62,7 @@ func (anyAddress) Address(context.Context, ids.ID, ids.ID) (order.AddressSnapsho
 type emptyCart struct{}
 
 func (emptyCart) Selected(context.Context, ids.ID) ([]order.LineRef, error) { return nil, nil }
-func (emptyCart) Remove(context.Context, ids.ID, []ids.ID) error          { return nil }
+func (emptyCart) Remove(context.Context, ids.ID, []ids.ID) error            { return nil }
 
 // TestOrderNotRecordedInTime: an order whose stock hold and write take longer than
 // RecordWithin is refused with a retryable 503 and its hold released, because inventory may
