@@ -57,6 +57,7 @@ import (
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/liveness"
 	"github.com/minimart/minimart/internal/platform/money"
 	"github.com/minimart/minimart/internal/platform/peer"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -85,7 +86,7 @@ func Migrations(modules ...string) []sqldb.Migrations {
 	if len(modules) == 0 {
 		modules = config.Modules
 	}
-	out := []sqldb.Migrations{events.OutboxMigrations}
+	out := []sqldb.Migrations{liveness.Migrations, events.OutboxMigrations}
 	for _, m := range config.Modules {
 		if slices.Contains(modules, m) {
 			out = append(out, moduleMigrations[m]...)
@@ -533,11 +534,18 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		u := listenURL(ln.Addr())
 		a.publicURL.Store(&u)
 	}
+	// Registered here, not in New: only the serving process claims work (commands do not).
+	inst, err := liveness.Register(ctx, a.DB, liveness.Options{Log: a.log})
+	if err != nil {
+		return err
+	}
+	a.relay.ClaimAs(inst)
 	if err := a.bus.Start(ctx); err != nil {
 		// A broker that is down is not fatal: the outbox keeps events until it returns.
 		a.log.Warn("event bus not connected yet; events wait in the outbox", slog.String("error", err.Error()))
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return inst.Run(gctx) })
 	g.Go(func() error { return a.relay.Run(gctx) })
 	if a.Orders != nil {
 		g.Go(func() error { return a.Orders.RunScheduler(gctx, a.Config.ScheduleInterval) })
@@ -561,7 +569,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		return nil
 	})
 	g.Go(func() error { return web.Serve(gctx, ln, a.handler, a.log, 20*time.Second) })
-	err := g.Wait()
+	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

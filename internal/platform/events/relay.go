@@ -41,6 +41,15 @@ type RelayOptions struct {
 	Metrics *Metrics
 }
 
+// Claimant is the liveness registration claims are tied to (liveness.Instance): claims name
+// it, and a batch claimed by an instance that stopped beating is taken over at once instead
+// of when its lease ends, so a restart after kill -9 republishes within seconds.
+type Claimant interface {
+	ID() string
+	// Dead returns an SQL condition true when column names a claimer that is not alive.
+	Dead(column string) (cond string, arg any)
+}
+
 func (o RelayOptions) withDefaults() RelayOptions {
 	if o.Batch <= 0 {
 		o.Batch = 100
@@ -77,6 +86,8 @@ type Relay struct {
 	opts    RelayOptions
 	wake    chan struct{}
 	running atomic.Bool
+	// claimant is set by ClaimAs before Run; nil holds claims by lease alone.
+	claimant Claimant
 
 	lastPrune time.Time
 }
@@ -95,6 +106,9 @@ func NewRelay(db *sqldb.DB, o *Outbox, pub Publisher, log *slog.Logger, opts Rel
 	}
 	return r
 }
+
+// ClaimAs ties the relay's claims to a liveness registration; call it before Run.
+func (r *Relay) ClaimAs(c Claimant) { r.claimant = c }
 
 // Run publishes until ctx is done, then returns nil. It keeps going through database and
 // broker outages, backing off; it returns an error only if the relay is already running.
@@ -264,9 +278,14 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 
 	now := sqldb.Time(time.Now())
+	free, args := "claimed_until IS NULL OR claimed_until <= ?", []any{now}
+	if r.claimant != nil {
+		dead, arg := r.claimant.Dead("claimed_by")
+		free, args = free+" OR "+dead, append(args, arg)
+	}
 	q, err := tx.QueryContext(ctx, "SELECT id, type, payload, attempts, failures FROM outbox_events"+
-		" WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?)"+
-		" ORDER BY id LIMIT ?"+r.db.SkipLocked(), now, r.opts.Batch)
+		" WHERE published_at IS NULL AND ("+free+")"+
+		" ORDER BY id LIMIT ?"+r.db.SkipLocked(), append(args, r.opts.Batch)...)
 	if err != nil {
 		return nil, fmt.Errorf("outbox claim: %w", err)
 	}
@@ -292,9 +311,13 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	for i, row := range rows {
 		claimed[i] = row.id
 	}
-	in, args := sqldb.InList(claimed)
-	args = append([]any{now.Add(r.opts.Lease)}, args...)
-	if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET claimed_until = ? WHERE id IN ("+in+")", args...); err != nil {
+	in, inArgs := sqldb.InList(claimed)
+	var by any // NULL: a relay without liveness holds rows by lease alone
+	if r.claimant != nil {
+		by = r.claimant.ID()
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET claimed_until = ?, claimed_by = ? WHERE id IN ("+in+")",
+		append([]any{now.Add(r.opts.Lease), by}, inArgs...)...); err != nil {
 		return nil, fmt.Errorf("outbox claim: lease: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -343,7 +366,7 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 				out.retryIn = wait
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1,"+
-				" failures = failures + ?, last_error = ?, claimed_until = ? WHERE id = ? AND published_at IS NULL",
+				" failures = failures + ?, last_error = ?, claimed_until = ?, claimed_by = NULL WHERE id = ? AND published_at IS NULL",
 				counted, clip.Bytes(f.err.Error(), 2000), now.Add(wait), int64(row.id)); err != nil {
 				return err
 			}
@@ -352,7 +375,7 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 			in, args := sqldb.InList(out.done[start:min(start+insertChunk, len(out.done))])
 			args = append([]any{now}, args...)
 			if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET published_at = ?,"+
-				" claimed_until = NULL WHERE id IN ("+in+")", args...); err != nil {
+				" claimed_until = NULL, claimed_by = NULL WHERE id IN ("+in+")", args...); err != nil {
 				return err
 			}
 		}
@@ -369,7 +392,7 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 // (by a relay that took over after the lease), and then writes nothing.
 func (r *Relay) deadLetter(ctx context.Context, tx *sqldb.Tx, row claimedRow, f failure, now time.Time) (bool, error) {
 	res, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1, failures = failures + 1,"+
-		" last_error = ?, published_at = ?, claimed_until = NULL WHERE id = ? AND published_at IS NULL",
+		" last_error = ?, published_at = ?, claimed_until = NULL, claimed_by = NULL WHERE id = ? AND published_at IS NULL",
 		clip.Bytes(f.err.Error(), 2000), now, int64(row.id))
 	if err != nil {
 		return false, err
