@@ -695,7 +695,7 @@ func TestContract(t *testing.T) {
 		h.do(t, "me buyer token", call{method: get, path: "/api/v1/admin/me", token: alice.Tokens.AccessToken, want: 403, code: "forbidden"})
 		h.do(t, "me no token", call{method: get, path: "/api/v1/admin/me", want: 401, code: "missing_token", specRejects: true})
 		h.do(t, "me bad token", call{method: get, path: "/api/v1/admin/me", token: "x.y.z", want: 401, code: "invalid_token"})
-		h.do(t, "me deleted staff", call{method: get, path: "/api/v1/admin/me", token: ghostStaff, want: 404, code: "staff_not_found"})
+		h.do(t, "me deleted staff", call{method: get, path: "/api/v1/admin/me", token: ghostStaff, want: 401, code: "account_disabled"})
 
 		const dead = "/api/v1/admin/events/dead-letters"
 		letters := decode[struct{ Items []any }](t, h.do(t, "dead letters", call{method: get, path: dead, token: boss.Tokens.AccessToken, want: 200}))
@@ -754,6 +754,10 @@ func TestContract(t *testing.T) {
 
 	t.Run("payments", func(t *testing.T) {
 		testPayments(t, h, boss.Tokens.AccessToken, clerk.Tokens.AccessToken)
+	})
+
+	t.Run("staff and audit log", func(t *testing.T) {
+		testStaff(t, h, boss.Tokens.AccessToken, clerk.Tokens.AccessToken)
 	})
 
 	t.Run("wechat", func(t *testing.T) { testWeChat(t, c) })

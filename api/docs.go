@@ -249,15 +249,15 @@ func operationView(method, path string, item *openapi3.PathItem, op *openapi3.Op
 		v.Params = append(v.Params, f)
 	}
 	if op.RequestBody != nil && op.RequestBody.Value != nil {
-		for _, media := range sortedKeys(op.RequestBody.Value.Content) {
-			mt := op.RequestBody.Value.Content[media]
-			b := &bodyView{Media: media}
+		// One media type per body in this API: the first, in a stable order.
+		if media := sortedKeys(op.RequestBody.Value.Content); len(media) > 0 {
+			mt := op.RequestBody.Value.Content[media[0]]
+			b := &bodyView{Media: media[0]}
 			if mt.Schema != nil {
 				b.Schema = typeOf(mt.Schema)
 				b.Fields = fields(mt.Schema.Value)
 			}
 			v.Body = b
-			break // one media type per body in this API
 		}
 	}
 	codes, err := OperationErrorCodes(op)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -131,7 +132,14 @@ func testPayments(t *testing.T, h *harness, admin, operator string) {
 	payments := func(id string) string { return orders + "/" + id + "/payments" }
 	staffPayments := func(id string) string { return "/api/v1/admin/orders/" + id + "/payments" }
 	refunds := func(id string) string { return "/api/v1/admin/orders/" + id + "/refunds" }
-	cashier := func(orderNo string) string { return "/sandbox/pay/" + orderNo }
+	// cashier is a trade's cashier path under a pay link the shop signed, as a pay_url has.
+	cashier := func(orderNo string) string {
+		u, err := url.Parse(h.app.Sandbox.CashierURL(orderNo, time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Path
+	}
 	key := func(k string) http.Header { return http.Header{"Idempotency-Key": {k}} }
 	asJSON := http.Header{"Accept": {"application/json"}}
 	exec := func(query string, args ...any) {
@@ -192,7 +200,7 @@ func testPayments(t *testing.T, h *harness, admin, operator string) {
 		pay = decode[paymentJSON](t, r)
 		if pay.Method != "sandbox" || pay.Provider != "sandbox" || pay.Status != "pending" || pay.Amount != first.Payable || pay.Refunded != 0 ||
 			pay.OrderID != first.ID || pay.OrderNo != first.OrderNo || pay.UserID != gina.User.ID || pay.TransactionID != "" ||
-			!strings.HasSuffix(pay.PayURL, cashier(first.OrderNo)) || r.header.Get("Idempotent-Replayed") != "" {
+			!strings.Contains(pay.PayURL, "/sandbox/pay/"+first.OrderNo+"/") || r.header.Get("Idempotent-Replayed") != "" {
 			t.Fatalf("initiated = %s", r.body)
 		}
 		r = initiate("the same again", first.ID, "pay-1", map[string]any{"method": "sandbox"}, 201, "", false)
@@ -268,6 +276,26 @@ func testPayments(t *testing.T, h *harness, admin, operator string) {
 		}
 		tx = tr.TransactionID
 		h.do(t, "an unknown trade", call{method: get, path: cashier("nope"), want: 404, code: "trade_not_found"})
+		payPath, _ := url.Parse(pay.PayURL)
+		h.do(t, "the pay_url itself", call{method: get, path: payPath.Path, header: asJSON, want: 200})
+		token := payPath.Path[strings.LastIndex(payPath.Path, "/")+1:]
+		for name, path := range map[string]string{
+			"another trade's link":    "/sandbox/pay/" + unpaid.OrderNo + "/" + token,
+			"a made-up token":         "/sandbox/pay/" + first.OrderNo + "/4102444800.AAAA",
+			"an expired link":         "/sandbox/pay/" + first.OrderNo + "/" + expiredToken(t, h, first.OrderNo),
+			"a token without a dot":   "/sandbox/pay/" + first.OrderNo + "/nodot",
+			"pay with a forged link":  "/sandbox/pay/" + first.OrderNo + "/4102444800.AAAA/pay",
+			"fail with a forged link": "/sandbox/pay/" + first.OrderNo + "/4102444800.AAAA/fail",
+		} {
+			method := get
+			if strings.HasSuffix(path, "/pay") || strings.HasSuffix(path, "/fail") {
+				method = post
+			}
+			h.do(t, name, call{method: method, path: path, header: asJSON, want: 403, code: "pay_link_invalid"})
+		}
+		if tradeOf("after forged links", first.OrderNo).Status != "pending" {
+			t.Error("a forged link changed the trade")
+		}
 		h.do(t, "an unknown trade as JSON", call{method: get, path: cashier("20990101000000000000000000001"), header: asJSON, want: 404, code: "trade_not_found"})
 
 		failed := decode[tradeJSON](t, h.do(t, "fail", call{method: post, path: cashier(first.OrderNo) + "/fail", header: asJSON, want: 200}))
@@ -500,4 +528,14 @@ func testPayments(t *testing.T, h *harness, admin, operator string) {
 			t.Errorf("a notify the shop could not record: %s", r.body)
 		}
 	})
+}
+
+// expiredToken is a link token for orderNo, signed by the shop, whose time ran out.
+func expiredToken(t *testing.T, h *harness, orderNo string) string {
+	t.Helper()
+	u, err := url.Parse(h.app.Sandbox.CashierURL(orderNo, time.Now().Add(-2*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Path[strings.LastIndex(u.Path, "/")+1:]
 }

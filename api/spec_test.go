@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"io/fs"
@@ -137,6 +138,13 @@ func TestSpecConsistency(t *testing.T) {
 						if !slices.Contains(codes[sc.status], code) {
 							t.Errorf("%s: secured but %s lacks %s", name, sc.status, code)
 						}
+					}
+				}
+				// A staff token is checked against its account on every call: refused when the
+				// account is disabled, 503 when the user module cannot say.
+				if roles := fmt.Sprint(op.Extensions["x-roles"]); strings.Contains(roles, "admin") || strings.Contains(roles, "operator") {
+					if !slices.Contains(codes["401"], "account_disabled") || !slices.Contains(codes["503"], "dependency_unavailable") {
+						t.Errorf("%s: a staff endpoint must list 401 account_disabled and 503 dependency_unavailable", name)
 					}
 				}
 			}

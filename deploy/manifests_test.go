@@ -33,7 +33,7 @@ var split = map[string]struct {
 	peers   []string // modules reached over MINIMART_PEER_<MODULE>
 }{
 	"user":    {modules: "user"},
-	"product": {modules: "catalog,inventory", peers: []string{"order"}},
+	"product": {modules: "catalog,inventory", peers: []string{"order", "user"}},
 	"order":   {modules: "order,cart", peers: []string{"catalog", "inventory", "user"}},
 	"payment": {modules: "payment", peers: []string{"order", "user"}},
 }

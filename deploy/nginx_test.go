@@ -379,6 +379,9 @@ func TestNginxRoutesEachPathToItsService(t *testing.T) {
 		{"POST", "/api/v1/admin/auth/login", "user"},
 		{"GET", "/api/v1/admin/me", "user"},
 		{"GET", "/api/v1/admin/users?limit=5", "user"},
+		{"POST", "/api/v1/admin/staff", "user"},
+		{"POST", "/api/v1/admin/staff/123/disable", "user"},
+		{"GET", "/api/v1/admin/audit-log?limit=5", "user"},
 		{"GET", "/openapi.yaml", "user"},
 		{"GET", "/docs", "user"},
 

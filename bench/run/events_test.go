@@ -32,12 +32,17 @@ func eventsTestDB(t *testing.T) *sqldb.DB {
 	return db
 }
 
-// inProcHub is the in-process bus with the group's subscriber on it.
-func inProcHub(t *testing.T) (*events.InProc, *eventHub, *eventFactory) {
+// inProcHub is the in-process bus on db with the group's subscriber on it, consuming
+// until the test ends.
+func inProcHub(t *testing.T, db *sqldb.DB) (*events.InProc, *eventHub, *eventFactory) {
 	t.Helper()
-	bus := events.NewInProc(nil)
+	bus := events.NewInProc(db, nil, events.InProcOptions{})
+	t.Cleanup(func() { bus.Close() })
 	hub := &eventHub{}
 	if err := bus.Subscribe(eventsConsumer, []string{eventsPattern}, hub.handle); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	gen, err := ids.NewGenerator(1)
@@ -50,7 +55,7 @@ func inProcHub(t *testing.T) (*events.InProc, *eventHub, *eventFactory) {
 // The relay row pre-writes the events, and ends when all are published and counted once.
 func TestEventsRelayDrain(t *testing.T) {
 	db := eventsTestDB(t)
-	bus, hub, f := inProcHub(t)
+	bus, hub, f := inProcHub(t, db)
 	const k = 255 // not a multiple of the transaction or batch size
 	dr, err := relayDrain(context.Background(), db, bus, hub, f, k, nil)
 	if err != nil {
@@ -94,7 +99,7 @@ func TestEventsRelayDrainIncomplete(t *testing.T) {
 // event written in the window.
 func TestEventsSteadyLag(t *testing.T) {
 	db := eventsTestDB(t)
-	bus, hub, f := inProcHub(t)
+	bus, hub, f := inProcHub(t, db)
 	lr, err := steadyLag(context.Background(), db, bus, hub, f, 200, 100*time.Millisecond, 300*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +126,7 @@ func TestEventsSteadyLag(t *testing.T) {
 
 // Duplicates are counted, and deliveries of events the row did not write are strays.
 func TestEventsTally(t *testing.T) {
-	_, hub, f := inProcHub(t)
+	_, hub, f := inProcHub(t, eventsTestDB(t))
 	tally := newTally()
 	hub.cur.Store(tally)
 	e, err := f.event()
@@ -146,7 +151,7 @@ func TestEventsTally(t *testing.T) {
 
 // The event body is about the size of a real order.created envelope.
 func TestEventsBodySize(t *testing.T) {
-	_, _, f := inProcHub(t)
+	_, _, f := inProcHub(t, eventsTestDB(t))
 	e, err := f.event()
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ var groups = []group{
 	{"catalog", "catalog reads on the demo catalog: product detail, list page, search; detail p99 at half load", runCatalog},
 	{"orders", "order creation on SQLite and MariaDB: orders spread over 1,000 SKUs, a flash sale on one SKU with a zero-oversell check; each against the engine's raw write rate", runOrders},
 	{"events", "transactional outbox and relay to RabbitMQ, in the runner's process: relay events/s against the broker's raw confirmed-publish rate, and commit → consumer lag at steady write rates, on MariaDB and SQLite", runEvents},
+	{"split", "the seed's split (deploy/local/split.sh: user, product, order, payment services, two instances each, behind nginx) against the monolith on the same MariaDB, Redis and RabbitMQ: product detail and order create ratios, and the latency one remote call adds", runSplit},
 	{"smoke", "harness check: bare handler vs GET /healthz on minimart (empty data dir)", runSmoke},
 }
 

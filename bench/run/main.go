@@ -48,6 +48,11 @@ type options struct {
 	eventsCount      int
 	eventsRates      []float64
 	eventsPublishers int
+	// split group
+	redisURL  string // Redis ("" = not given)
+	redisFrom string // where redisURL came from
+	// splitSlices: slices per side of each interleaved pair
+	splitSlices int
 }
 
 func main() {
@@ -78,9 +83,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", 2*time.Minute, "how long a server may take until GET /readyz is 200")
 	fs.IntVar(&o.products, "products", 10000, "catalog group: products loaded by `minimart demo load`")
 	fs.StringVar(&o.minimartBin, "minimart-bin", "", "benchmark this minimart binary (a release build, say) instead of building ./cmd/minimart")
-	fs.StringVar(&o.mysqlURL, "mysql-url", "", "orders and events groups: MariaDB/MySQL server, mysql://user:pass@host:3306/db, on which fresh databases are created and dropped per run (default $"+mysqlURLEnv+"; neither: MariaDB rows skipped)")
+	fs.StringVar(&o.mysqlURL, "mysql-url", "", "orders, events and split groups: MariaDB/MySQL server, mysql://user:pass@host:3306/db, on which fresh databases are created and dropped per run (default $"+mysqlURLEnv+"; neither: MariaDB rows skipped)")
 	fs.IntVar(&o.flashStock, "flash-stock", 2000, "orders group: stock of the flash-sale SKU")
-	fs.StringVar(&o.amqpURL, "amqp-url", "", "events group: RabbitMQ, amqp://user:pass@host:5672/vhost, on which an exchange and queues are created and deleted per run (default $"+amqpURLEnv+"; neither: the group is skipped)")
+	fs.StringVar(&o.redisURL, "redis-url", "", "split group: Redis, redis://host:6379/0, whose keys under the run's prefixes are deleted afterwards (default $"+redisURLEnv+"; neither: the group is skipped)")
+	fs.IntVar(&o.splitSlices, "split-slices", 4, "split group: each pair (monolith, split) alternates in this many slices per side, sharing --warmup and --duration; 1: one row after the other")
+	fs.StringVar(&o.amqpURL, "amqp-url", "", "events and split groups: RabbitMQ, amqp://user:pass@host:5672/vhost, on which an exchange and queues are created and deleted per run (default $"+amqpURLEnv+"; neither: the group is skipped)")
 	fs.IntVar(&o.eventsCount, "events-count", 20000, "events group: events pre-written to the outbox for the relay row")
 	rates := fs.String("events-rates", "200,1000", "events group: comma-separated write rates (events/s) of the lag rows; each runs only if the previous kept up")
 	fs.IntVar(&o.eventsPublishers, "events-publishers", 100, "events group: goroutines (one confirm-mode channel each) of the raw-publish baseline; default: the relay's batch size, its in-flight depth")
@@ -103,6 +110,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.amqpURL != "" && !strings.HasPrefix(o.amqpURL, "amqp://") && !strings.HasPrefix(o.amqpURL, "amqps://") {
 		return o, fmt.Errorf("%s: want amqp://user:pass@host:5672/", o.amqpFrom)
+	}
+	o.redisFrom = "--redis-url"
+	if o.redisURL == "" {
+		o.redisURL, o.redisFrom = os.Getenv(redisURLEnv), redisURLEnv
+	}
+	if o.redisURL != "" && !strings.HasPrefix(o.redisURL, "redis://") && !strings.HasPrefix(o.redisURL, "rediss://") {
+		return o, fmt.Errorf("%s: want redis://host:6379/0", o.redisFrom)
 	}
 	for _, r := range strings.Split(*rates, ",") {
 		if r = strings.TrimSpace(r); r == "" {
@@ -149,6 +163,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("--events-rates names no rate")
 	case o.eventsPublishers <= 0:
 		return o, errors.New("--events-publishers must be > 0")
+	case o.splitSlices <= 0:
+		return o, errors.New("--split-slices must be > 0")
 	}
 	return o, nil
 }
@@ -327,12 +343,14 @@ func (b *bench) startMinimart(ctx context.Context, name, dataDir string, extra .
 	return p, nil
 }
 
-// minimartEnv is the environment every minimart the runner starts gets, plus extra.
+// minimartEnv is the environment every minimart the runner starts gets, plus extra. The
+// load comes from one address and a few buyers, far over any per-client rate limit.
 func (b *bench) minimartEnv(extra ...string) []string {
 	return childEnv(append([]string{
 		"MINIMART_LOG_LEVEL=warn",
 		"MINIMART_PASSWORD_COST=4",
 		"MINIMART_BOOTSTRAP_ADMIN=0",
+		"MINIMART_RATELIMITS=0",
 	}, extra...)...)
 }
 

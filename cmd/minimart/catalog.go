@@ -6,17 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/minimart/minimart/internal/app"
 	"github.com/minimart/minimart/internal/catalog"
-	"github.com/minimart/minimart/internal/catalog/catalogdb"
 	"github.com/minimart/minimart/internal/catalog/catalogsearch"
 	"github.com/minimart/minimart/internal/catalog/demo"
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/platform/config"
-	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 )
 
@@ -38,28 +34,28 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err := needModules(cfg, "demo load", config.ModuleCatalog, config.ModuleInventory); err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	base, err := openBase(ctx, cfg, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	res, err := loadDemo(ctx, a, *n, stdout)
+	defer base.Close()
+	products := base.Catalog(base.CatalogStore())
+	res, err := loadDemo(ctx, products, base.Inventory(products), *n, stdout)
 	if errors.Is(err, demo.ErrNotEmpty) {
 		return usagef("demo load: the catalog already has categories; the demo only loads into an empty catalog")
 	}
 	if err != nil {
 		return err
 	}
-	// Index now, so search works even before the server's relay has delivered the events.
-	if _, err := a.Indexer.Rebuild(ctx, nil); err != nil {
-		return fmt.Errorf("index the demo catalog: %w", err)
-	}
 	fmt.Fprintf(stdout, "loaded the demo catalog: %d categories, %d products, %d SKUs\n", res.Categories, res.Products, res.SKUs)
+	// The search index belongs to the server: this command never opens it. Its events are
+	// in the outbox like any other write's.
+	fmt.Fprintln(stdout, "search finds the products once a server indexes them from their events: a running server does so now, else the next start")
 	return nil
 }
 
-func loadDemo(ctx context.Context, a *app.App, n int, progress io.Writer) (demo.Result, error) {
-	return demo.Load(ctx, a.Catalog, demoStock{a.Inventory}, n, func(done int) {
+func loadDemo(ctx context.Context, products *catalog.Service, stock *inventory.Service, n int, progress io.Writer) (demo.Result, error) {
+	return demo.Load(ctx, products, demoStock{stock}, n, func(done int) {
 		fmt.Fprintf(progress, "\rloading demo products: %d/%d", done, n)
 		if done == n {
 			fmt.Fprintln(progress)
@@ -67,8 +63,11 @@ func loadDemo(ctx context.Context, a *app.App, n int, progress io.Writer) (demo.
 	})
 }
 
-// reindex rebuilds the search index from the database into a new directory and swaps it in,
-// so a half-built index is never left in place.
+// reindex rebuilds the search index from the database. It first raises the catalog's index
+// version, which makes every index built before out of date: a server holding its index
+// open (this data dir's, or any other instance's) rebuilds it in place within
+// MINIMART_SCHEDULE_INTERVAL while it keeps answering searches. When no server holds this
+// data dir's index, the command rebuilds it itself.
 func reindex(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -76,56 +75,44 @@ func reindex(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	if err := needModules(cfg, "reindex", config.ModuleCatalog); err != nil {
 		return err
 	}
-	if err := db.Migrate(ctx, app.Migrations(cfg.Modules...)...); err != nil {
+	base, err := openBase(ctx, cfg, getenv, stderr)
+	if err != nil {
 		return err
 	}
-	store := catalogdb.New(db, events.NewOutbox())
+	defer base.Close()
+	store := base.CatalogStore()
+	version, err := store.RaiseIndexVersion(ctx)
+	if err != nil {
+		return err
+	}
+	_, indexer, err := base.OpenSearchIndex(ctx, store, nil)
+	if errors.Is(err, catalogsearch.ErrInUse) {
+		fmt.Fprintf(stdout, "reindex requested (index version %d): the server that has %s open rebuilds it within %s, "+
+			"searching the old one until then; so does every other running instance of this catalog\n",
+			version, app.SearchDir(cfg), cfg.ScheduleInterval)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	_, total, err := store.Products(ctx, catalog.ListFilter{Status: catalog.OnShelf, Limit: 1})
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(cfg.DataDir, "search")
-	fresh := dir + ".new"
-	if err := os.RemoveAll(fresh); err != nil {
-		return err
-	}
-	index, err := catalogsearch.Open(fresh)
-	if err != nil {
-		return err
-	}
-	done, err := catalog.NewIndexer(store, index, newLogger(stderr, cfg.LogLevel), nil).Rebuild(ctx, func(done int) {
+	done, err := indexer.Rebuild(ctx, func(done int) {
 		fmt.Fprintf(stdout, "\rindexed %d/%d products", done, total)
 	})
 	fmt.Fprintln(stdout)
-	if closeErr := index.Close(); err == nil {
-		err = closeErr
-	}
 	if err != nil {
-		os.RemoveAll(fresh)
 		return fmt.Errorf("reindex: %w", err)
 	}
-	old := dir + ".old"
-	if err := os.RemoveAll(old); err != nil {
-		return err
+	fmt.Fprintf(stdout, "search index rebuilt: %d products in %s (index version %d)\n", done, app.SearchDir(cfg), version)
+	if !cfg.Embedded() {
+		fmt.Fprintf(stdout, "running instances with their own index rebuild theirs within %s\n", cfg.ScheduleInterval)
 	}
-	if err := os.Rename(dir, old); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	if err := os.Rename(fresh, dir); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(old); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "search index rebuilt: %d products in %s (restart a running server to use it)\n", done, dir)
 	return nil
 }
 

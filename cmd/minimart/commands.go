@@ -107,7 +107,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	if cfg.Embedded() && cfg.Demo && a.Catalog != nil && a.Inventory != nil {
-		res, err := loadDemo(ctx, a, demo.DefaultProducts, io.Discard)
+		res, err := loadDemo(ctx, a.Catalog, a.Inventory, demo.DefaultProducts, io.Discard)
 		switch {
 		case errors.Is(err, demo.ErrNotEmpty):
 		case err != nil:
@@ -117,7 +117,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	base := "http://" + displayAddr(ln.Addr())
+	scheme := "http"
+	if cfg.TLS() {
+		scheme = "https"
+	}
+	base := scheme + "://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "Minimart %s serving (%s)\n  API      %s/api/v1\n  docs     %s/docs\n  metrics  %s/metrics\n",
 		version(), a.DB.Target, base, base, base)
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("database", a.DB.Target))
@@ -203,12 +207,16 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := needModules(cfg, "admin create", config.ModuleUser); err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	base, err := openBase(ctx, cfg, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	st, err := a.Users.CreateStaff(ctx, *username, password, *role)
+	defer base.Close()
+	users, err := base.Users()
+	if err != nil {
+		return err
+	}
+	st, err := users.CreateStaff(ctx, *username, password, *role)
 	if err != nil {
 		if e, ok := errs.As(err); ok && e.Kind != errs.Internal {
 			return usagef("admin create: %s", e.Describe())

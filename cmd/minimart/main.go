@@ -42,7 +42,7 @@ commands:
   admin create          create a staff account      --username U --password-file F --role admin|operator
   demo load             load the demo catalog       --products 200
   reindex               rebuild the search index from the database
-  sandbox pay ORDER-NO  pay an order at the sandbox cashier  --server http://127.0.0.1:8080 [--fail]
+  sandbox pay PAY-URL   pay an order at the sandbox cashier (the pay_url of a sandbox payment)  [--fail]
   payments reconcile    compare each provider's bill with ours  --date YYYY-MM-DD
   version               print the version
   help                  this text and the environment variables

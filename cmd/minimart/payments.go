@@ -12,38 +12,36 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/minimart/minimart/internal/app"
 	"github.com/minimart/minimart/internal/payment"
 	"github.com/minimart/minimart/internal/platform/config"
 )
 
 // sandboxCommand drives the sandbox cashier over HTTP, as a buyer clicking Pay or Fail
-// would: `minimart sandbox pay <order-no> [--server URL] [--fail]`.
+// would: `minimart sandbox pay <pay-url> [--fail]`, with the pay_url the payment API
+// returned (the cashier pays only through that signed link).
 func sandboxCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const use = "usage: minimart sandbox pay <order-no> [--server http://127.0.0.1:8080] [--fail]"
+	const use = "usage: minimart sandbox pay <pay-url> [--fail]   (the pay_url of POST /api/v1/orders/{id}/payments)"
 	if len(args) < 2 || args[0] != "pay" {
 		return usagef(use)
 	}
-	orderNo := args[1]
+	payURL := args[1]
 	fs := flag.NewFlagSet("sandbox pay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	server := fs.String("server", "http://127.0.0.1:8080", "the shop's address")
 	fail := fs.Bool("fail", false, "click Fail instead of Pay")
 	if err := fs.Parse(args[2:]); err != nil {
 		return &usageError{err}
 	}
-	if fs.NArg() > 0 || orderNo == "" || strings.HasPrefix(orderNo, "-") {
-		return usagef(use)
-	}
-	base, err := url.Parse(*server)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return usagef("sandbox pay: --server must be an http(s) URL")
+	link, err := url.Parse(payURL)
+	if fs.NArg() > 0 || err != nil || (link.Scheme != "http" && link.Scheme != "https") || link.Host == "" ||
+		!strings.HasPrefix(link.Path, "/sandbox/pay/") || strings.Count(strings.TrimPrefix(link.Path, "/sandbox/pay/"), "/") != 1 {
+		return usagef("sandbox pay: give the pay_url the payment API returned (http://host/sandbox/pay/<order-no>/<token>)\n%s", use)
 	}
 	button := "pay"
 	if *fail {
 		button = "fail"
 	}
-	target := strings.TrimRight(base.String(), "/") + "/sandbox/pay/" + url.PathEscape(orderNo) + "/" + button
+	link.RawQuery, link.Fragment = "", ""
+	target := strings.TrimRight(link.String(), "/") + "/" + button
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, nil)
 	if err != nil {
 		return err
@@ -95,12 +93,16 @@ func paymentsCommand(ctx context.Context, args []string, getenv func(string) str
 	if err := needModules(cfg, "payments reconcile", config.ModulePayment); err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	base, err := openBase(ctx, cfg, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	found, err := a.Payments.Reconcile(ctx, day)
+	defer base.Close()
+	payments, err := base.Payments(ctx)
+	if err != nil {
+		return configError(err)
+	}
+	found, err := payments.Reconcile(ctx, day)
 	if err != nil {
 		return err
 	}

@@ -136,7 +136,7 @@ run() {
 		MINIMART_TRUSTED_PROXIES=127.0.0.1/32
 	)
 	case $svc in
-	product) env+=(MINIMART_PEER_ORDER="$(urls order)") ;;
+	product) env+=(MINIMART_PEER_ORDER="$(urls order)" MINIMART_PEER_USER="$(urls user)") ;;
 	order) env+=(MINIMART_PEER_CATALOG="$(urls product)" MINIMART_PEER_INVENTORY="$(urls product)" MINIMART_PEER_USER="$(urls user)") ;;
 	payment) env+=(MINIMART_PEER_ORDER="$(urls order)" MINIMART_PEER_USER="$(urls user)") ;;
 	esac

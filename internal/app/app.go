@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,6 @@ import (
 	"github.com/minimart/minimart/internal/catalog/catalogdb"
 	"github.com/minimart/minimart/internal/catalog/catalogevents"
 	"github.com/minimart/minimart/internal/catalog/cataloghttp"
-	"github.com/minimart/minimart/internal/catalog/catalogsearch"
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/inventory/inventoryclient"
 	"github.com/minimart/minimart/internal/inventory/inventorydb"
@@ -50,6 +50,7 @@ import (
 	"github.com/minimart/minimart/internal/payment/paymentdb"
 	"github.com/minimart/minimart/internal/payment/paymenthttp"
 	"github.com/minimart/minimart/internal/payment/sandbox"
+	"github.com/minimart/minimart/internal/platform/audit"
 	"github.com/minimart/minimart/internal/platform/auth"
 	"github.com/minimart/minimart/internal/platform/blob"
 	"github.com/minimart/minimart/internal/platform/cache"
@@ -110,7 +111,6 @@ type App struct {
 	Indexer   *catalog.Indexer
 	DB        *sqldb.DB
 	log       *slog.Logger
-	index     catalog.SearchIndex
 	stockSync *stocksync.Consumer // nil without RabbitMQ
 	cache     cache.Cache
 	bus       events.Bus
@@ -120,8 +120,12 @@ type App struct {
 	// holdOrders tells the inventory sweep which holds belong to recorded orders.
 	holdOrders inventory.Orders
 	peers      []*peer.Client
+	// instance is this process's liveness registration; claims name it.
+	instance *liveness.Instance
 	// publicURL is MINIMART_PUBLIC_URL, or the listening address once Run knows it.
 	publicURL atomic.Pointer[string]
+	// tls is the certificate of MINIMART_TLS_*; nil serves plain HTTP.
+	tls *tls.Config
 }
 
 // New builds the app for cfg: opens and migrates the database, connects the cache and the
@@ -135,12 +139,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		}
 	}()
 
-	a.DB, err = sqldb.Open(ctx, cfg.DBURL, cfg.DataDir)
+	base, err := OpenBase(ctx, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("database: %w", err)
+		return nil, err
 	}
-	a.closers = append(a.closers, a.DB.Close)
-	if err := a.DB.Migrate(ctx, Migrations(cfg.Modules...)...); err != nil {
+	a.closers = append(a.closers, base.Close)
+	a.DB = base.DB
+	// Only the serving process builds an App (commands open a Base): it registers, so that
+	// the work it claims is taken over within seconds if it dies.
+	if a.instance, err = liveness.Register(ctx, a.DB, liveness.Options{Log: log}); err != nil {
 		return nil, err
 	}
 
@@ -168,14 +175,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		}
 		a.bus = b
 	} else {
-		a.bus = events.NewInProc(log)
+		// Each consumer's deliveries wait in the database, so a slow or failing one holds up
+		// no other and none is lost to a restart.
+		a.bus = events.NewInProc(a.DB, log, events.InProcOptions{Metrics: eventMetrics})
 	}
 	a.closers = append(a.closers, a.bus.Close)
 
-	gen, err := ids.NewGenerator(cfg.NodeID)
-	if err != nil {
-		return nil, err
-	}
+	gen := base.IDs
 	key, err := signingKey(cfg)
 	if err != nil {
 		return nil, err
@@ -184,13 +190,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err != nil {
 		return nil, err
 	}
-	outbox := events.NewOutbox()
+	outbox := base.Outbox
 	a.relay = events.NewRelay(a.DB, outbox, a.bus, log, events.RelayOptions{Metrics: eventMetrics})
 
 	// Each module is built here when this process serves it, else reached through its client.
 	// The sources below are what other modules' adapters need of it, either way.
 	var (
 		users     userSource
+		staff     auth.StaffStatus
 		skus      skuSource
 		skuOwners inventory.Catalog
 		stock     stockSource
@@ -202,24 +209,29 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		if cfg.WeChatAppID != "" {
 			exchanger = wechatlogin.New(cfg.WeChatAPIBase, cfg.WeChatAppID, cfg.WeChatSecret, nil)
 		}
-		a.Users, err = user.NewService(userdb.New(a.DB, outbox), tokens, gen, exchanger, a.cache, user.Config{
-			RefreshTTL: cfg.RefreshTokenTTL, PasswordCost: cfg.PasswordCost,
-			LoginMaxFailures: cfg.LoginMaxFailures, LoginMaxPerIP: cfg.LoginMaxPerIP, LoginWindow: cfg.LoginWindow,
-		}, log)
+		a.Users, err = base.users(tokens, exchanger, a.cache)
 		if err != nil {
 			return nil, err
 		}
-		users = a.Users
-	} else if needsPeer(cfg, config.ModuleUser) {
-		if users, err = remote(a, config.ModuleUser, userclient.Errors, userclient.New); err != nil {
+		users, staff = a.Users, a.Users
+	} else {
+		// Every process serves staff endpoints, and every staff token is checked against its
+		// account in the user module, so a process without it always has it as a peer.
+		c, err := remote(a, config.ModuleUser, userclient.Errors, userclient.New)
+		if err != nil {
 			return nil, err
 		}
+		users, staff = c, c
+	}
+	staffTokens, err := tokens.CheckingStaff(staff, staffStatusFresh)
+	if err != nil {
+		return nil, err
 	}
 
 	var catalogStore *catalogdb.Store
 	if cfg.Serves(config.ModuleCatalog) {
-		catalogStore = catalogdb.New(a.DB, outbox)
-		a.Catalog = catalog.NewService(catalogStore, gen, log)
+		catalogStore = base.CatalogStore()
+		a.Catalog = base.Catalog(catalogStore)
 		skus, skuOwners = a.Catalog, a.Catalog
 	} else if needsPeer(cfg, config.ModuleCatalog) {
 		c, err := remote(a, config.ModuleCatalog, catalogclient.Errors, catalogclient.New)
@@ -230,7 +242,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 
 	if cfg.Serves(config.ModuleInventory) {
-		a.Inventory = inventory.NewService(inventorydb.New(a.DB, outbox), skuOwners, gen, log)
+		a.Inventory = base.Inventory(skuOwners)
 		stock = a.Inventory
 		if cfg.AMQPURL != "" {
 			a.stockSync, err = stocksync.New(cfg.AMQPURL, cfg.InventoryQueue, a.Inventory, log, reg)
@@ -250,13 +262,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if a.Catalog != nil {
-		index, err := openSearchIndex(filepath.Join(cfg.DataDir, "search"), log)
+		index, indexer, err := base.OpenSearchIndex(ctx, catalogStore, func(ctx context.Context) error { return views.SearchChanged(ctx) })
 		if err != nil {
 			return nil, err
 		}
-		a.index = index
-		a.closers = append(a.closers, index.Close)
-		a.Indexer = catalog.NewIndexer(catalogStore, index, log, func(ctx context.Context) error { return views.SearchChanged(ctx) })
+		a.Indexer = indexer
 		views = catalog.NewViews(catalogStore, stock, index, a.cache, reg, log)
 	}
 
@@ -273,8 +283,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		a.Orders = order.NewService(orderdb.New(a.DB, outbox), orderCatalog{skus}, orderStock{stock},
 			orderAddresses{users}, orderCart{carts}, gen, order.Config{
 				PayTimeout: cfg.OrderPayTimeout, AutoComplete: cfg.OrderAutoComplete, ReservationGrace: 10 * time.Minute,
-				RecordWithin: cfg.OrphanHoldAfter / 3,
-				ShippingFee:  money.Fen(cfg.ShippingFee), FreeShippingOver: money.Fen(cfg.FreeShippingOver),
+				RecordWithin: cfg.OrphanHoldAfter / 3, Liveness: a.instance,
+				ShippingFee: money.Fen(cfg.ShippingFee), FreeShippingOver: money.Fen(cfg.FreeShippingOver),
 			}, log)
 		orders, a.holdOrders = a.Orders, a.Orders
 	} else if needsPeer(cfg, config.ModuleOrder) {
@@ -286,7 +296,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 
 	if cfg.Serves(config.ModulePayment) {
-		if err := a.buildPayments(ctx, key, gen, outbox, orders, users, reg); err != nil {
+		if err := a.buildPayments(ctx, base, key, orders, users, reg); err != nil {
 			return nil, err
 		}
 	}
@@ -295,8 +305,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err != nil {
 		return nil, &config.Error{Var: "MINIMART_TRUSTED_PROXIES", Problem: err.Error()}
 	}
+	if a.tls, err = loadTLS(cfg); err != nil {
+		return nil, err
+	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "minimart_outbox_pending", Help: "Events committed but not yet published (-1: the count failed).",
+		Name: "minimart_outbox_pending", Help: "Events committed but not yet published, or in process not yet handled (-1: the count failed).",
 	}, func() float64 {
 		// A stalled database must not hang /metrics (nor pile up one query per scrape).
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -316,14 +329,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	rt.Handle("GET /readyz", web.Readiness(a.readinessChecks()...))
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	api.Routes(rt)
-	rt.Handle("GET /api/v1/admin/events/dead-letters", tokens.Staff(auth.RoleAdmin)(web.HandlerFunc(a.deadLetters)))
-	a.routes(rt, tokens, ips, views, images)
+	rt.Handle("GET /api/v1/admin/events/dead-letters", staffTokens.Staff(auth.RoleAdmin)(web.HandlerFunc(a.deadLetters)))
+	a.routes(rt, staffTokens, ips, views, images)
 
 	a.handler = web.Chain(rt,
 		web.Observe(log, web.NewMetrics(reg)),
+		// A database that cannot be reached answers 503 database_unavailable, not 500.
+		web.ClassifyErrors(sqldb.UnavailableError),
 		web.Recover(),
 		web.SecurityHeaders(),
 		web.LimitBody(cfg.MaxBodyBytes, map[string]int64{cataloghttp.UploadPath: cfg.MaxUploadBytes}),
+		// Innermost, so it sees the body as the handler reads it, within its limit.
+		audit.Middleware(audit.NewRecorder(a.DB, outbox, gen, strings.Join(cfg.Modules, ","), log), tokens.StaffClaim, ips),
 	)
 	return a, nil
 }
@@ -332,18 +349,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 // is set, their internal endpoints for the other services.
 func (a *App) routes(rt *web.Router, tokens *auth.Tokens, ips *web.ClientIPs, views *catalog.Views, images *blob.Dir) {
 	guard := func(h http.Handler) http.Handler { return h }
+	limit := a.rateLimits(ips)
 	internal := a.Config.ServiceToken != ""
 	if internal {
 		guard = peer.RequireToken(a.Config.ServiceToken)
 	}
 	if a.Users != nil {
-		userhttp.Routes(rt, a.Users, tokens, ips)
+		userhttp.Routes(rt, a.Users, tokens, ips, userhttp.Limits{Register: limit.register, Login: limit.login, Refresh: limit.refresh})
 		if internal {
 			userhttp.InternalRoutes(rt, a.Users, guard)
 		}
 	}
 	if a.Catalog != nil {
-		cataloghttp.Routes(rt, a.Catalog, views, images, a.Config.MaxUploadBytes, tokens)
+		cataloghttp.Routes(rt, a.Catalog, views, images, a.Config.MaxUploadBytes, tokens, limit.search)
 		rt.Handle("GET /media/{name}", images.Handler())
 		if internal {
 			cataloghttp.InternalRoutes(rt, a.Catalog, guard)
@@ -362,18 +380,22 @@ func (a *App) routes(rt *web.Router, tokens *auth.Tokens, ips *web.ClientIPs, vi
 		}
 	}
 	if a.Orders != nil {
-		orderhttp.Routes(rt, a.Orders, tokens)
+		orderhttp.Routes(rt, a.Orders, tokens, limit.order)
 		if internal {
 			orderhttp.InternalRoutes(rt, a.Orders, guard)
 		}
 	}
 	if a.Payments != nil {
-		paymenthttp.Routes(rt, a.Payments, tokens, ips)
+		paymenthttp.Routes(rt, a.Payments, tokens, ips, limit.payment)
 		if a.Sandbox != nil {
 			sandbox.CashierRoutes(rt, a.Sandbox)
 		}
 	}
 }
+
+// staffStatusFresh is how long a process trusts its last answer about a staff account: a
+// disabled or deleted account, or a changed role, takes effect within it on every service.
+const staffStatusFresh = 5 * time.Second
 
 // needsPeer reports whether a module served here calls module (which is not served here).
 func needsPeer(cfg config.Config, module string) bool {
@@ -433,41 +455,45 @@ func (a *App) subscribe(views *catalog.Views) error {
 			return err
 		}
 	}
+	if a.Users != nil {
+		if err := a.bus.Subscribe("user-audit", user.AuditEventTypes, a.Users.HandleAuditEvent); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// openSearchIndex opens the search index, starting a new one when the old was made by an
-// earlier version (Run rebuilds an empty index from the catalog).
-func openSearchIndex(dir string, log *slog.Logger) (*catalogsearch.Index, error) {
-	index, err := catalogsearch.Open(dir)
-	if errors.Is(err, catalogsearch.ErrSchemaVersion) {
-		log.Warn("search index must be rebuilt", slog.String("dir", dir), slog.String("reason", err.Error()))
-		if err := os.RemoveAll(dir); err != nil {
-			return nil, err
+// keepIndexCurrent rebuilds the search index whenever it is not what the catalog would
+// build now: at start when it is new or was built from another database, and while serving
+// when `minimart reindex` asked every index of the catalog to be rebuilt (it cannot touch
+// the index this process holds open). It checks every MINIMART_SCHEDULE_INTERVAL.
+func (a *App) keepIndexCurrent(ctx context.Context) error {
+	t := time.NewTicker(a.Config.ScheduleInterval)
+	defer t.Stop()
+	for {
+		if err := a.rebuildIndexIfStale(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("building the search index failed; search answers from what is indexed", slog.String("error", err.Error()))
 		}
-		index, err = catalogsearch.Open(dir)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("search index: %w", err)
-	}
-	return index, nil
 }
 
-// rebuildIndexIfEmpty fills an empty search index (first start, or after a version change)
-// from the catalog.
-func (a *App) rebuildIndexIfEmpty(ctx context.Context) error {
-	if a.index == nil {
-		return nil
-	}
-	n, err := a.index.Count(ctx)
-	if err != nil || n > 0 {
+func (a *App) rebuildIndexIfStale(ctx context.Context) error {
+	state, err := a.Indexer.State(ctx)
+	if err != nil || state == catalog.IndexCurrent {
 		return err
 	}
+	a.log.Info("rebuilding the search index", slog.String("reason", state.String()))
 	done, err := a.Indexer.Rebuild(ctx, nil)
-	if done > 0 {
-		a.log.Info("search index built from the catalog", slog.Int("products", done))
+	if err != nil {
+		return err
 	}
-	return err
+	a.log.Info("search index built from the catalog", slog.Int("products", done))
+	return nil
 }
 
 func (a *App) readinessChecks() []web.Check {
@@ -531,21 +557,19 @@ func (a *App) Handler() http.Handler { return a.handler }
 // then in-flight requests finish and background work stops.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.Config.PublicURL == "" {
-		u := listenURL(ln.Addr())
+		u := listenURL(ln.Addr(), a.tls != nil)
 		a.publicURL.Store(&u)
 	}
-	// Registered here, not in New: only the serving process claims work (commands do not).
-	inst, err := liveness.Register(ctx, a.DB, liveness.Options{Log: a.log})
-	if err != nil {
-		return err
+	a.relay.ClaimAs(a.instance)
+	if b, ok := a.bus.(*events.InProc); ok {
+		b.ClaimAs(a.instance) // its consumers' claims too, so a restart takes them over at once
 	}
-	a.relay.ClaimAs(inst)
 	if err := a.bus.Start(ctx); err != nil {
 		// A broker that is down is not fatal: the outbox keeps events until it returns.
 		a.log.Warn("event bus not connected yet; events wait in the outbox", slog.String("error", err.Error()))
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return inst.Run(gctx) })
+	g.Go(func() error { return a.instance.Run(gctx) })
 	g.Go(func() error { return a.relay.Run(gctx) })
 	if a.Orders != nil {
 		g.Go(func() error { return a.Orders.RunScheduler(gctx, a.Config.ScheduleInterval) })
@@ -557,19 +581,19 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		})
 	}
 	if a.Payments != nil {
-		g.Go(func() error { return a.Payments.RunQuerier(gctx, a.Config.ScheduleInterval) })
+		g.Go(func() error { return a.Payments.RunQuerier(gctx, a.Config.ScheduleInterval, a.instance) })
+	}
+	if a.Sandbox != nil {
+		g.Go(func() error { return a.Sandbox.RunNotifier(gctx, a.instance) })
 	}
 	if a.stockSync != nil {
 		g.Go(func() error { return a.stockSync.Run(gctx) })
 	}
-	g.Go(func() error {
-		if err := a.rebuildIndexIfEmpty(gctx); err != nil && gctx.Err() == nil {
-			a.log.Error("building the search index failed; search answers from what is indexed", slog.String("error", err.Error()))
-		}
-		return nil
-	})
-	g.Go(func() error { return web.Serve(gctx, ln, a.handler, a.log, 20*time.Second) })
-	err = g.Wait()
+	if a.Indexer != nil {
+		g.Go(func() error { return a.keepIndexCurrent(gctx) })
+	}
+	g.Go(func() error { return web.Serve(gctx, ln, a.handler, a.log, 20*time.Second, a.tls) })
+	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/minimart/minimart/internal/order/orderclient"
 	"github.com/minimart/minimart/internal/order/orderevents"
 	"github.com/minimart/minimart/internal/payment"
+	"github.com/minimart/minimart/internal/platform/auth"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/peer"
@@ -41,6 +42,7 @@ type ports struct {
 	skuOwners    inventory.Catalog
 	holds        inventory.Orders
 	available    catalog.StockReader
+	staff        auth.StaffStatus
 }
 
 // world is a running shop with what the suite reads: SKUs with stock, buyers with
@@ -51,6 +53,7 @@ type world struct {
 	black, white, offSKU ids.ID
 	buyer, other         ids.ID
 	address, otherAddr   ids.ID
+	operator, disabled   ids.ID
 	pending, paid        order.Order
 }
 
@@ -58,6 +61,7 @@ func newWorld(t *testing.T) *world {
 	s := apptest.Start(t, map[string]string{"MINIMART_DEMO": "0", "MINIMART_SERVICE_TOKEN": serviceToken})
 	w := &world{s: s}
 	staff := s.StaffToken("ops", "operator")
+	w.operator = mustID(t, s.Expect(200, "GET", "/api/v1/admin/me", staff, nil, nil)["id"])
 	cat := s.Expect(201, "POST", "/api/v1/admin/categories", staff, map[string]any{"name": "手机"}, nil)
 	p := s.Expect(201, "POST", "/api/v1/admin/products", staff, map[string]any{
 		"category_id": cat["id"], "title": "测试手机", "specs": []map[string]any{{"name": "颜色", "values": []string{"黑", "白"}}},
@@ -86,6 +90,14 @@ func newWorld(t *testing.T) *world {
 		}
 		return u.ID, a.ID
 	}
+	gone, err := s.App.Users.CreateStaff(ctx, "gone", "Spring-2026", "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.App.Users.DisableStaff(ctx, w.operator, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.disabled = gone.ID
 	w.buyer, w.address = newBuyer("alice")
 	w.other, w.otherAddr = newBuyer("bob")
 	for _, key := range []string{"pending", "paid"} {
@@ -127,7 +139,7 @@ func (w *world) local() ports {
 	a := w.s.App
 	return ports{orderCatalog: app.OrderCatalog(a.Catalog), cartCatalog: app.CartCatalog(a.Catalog), stock: app.OrderStock(a.Inventory),
 		addresses: app.OrderAddresses(a.Users), cart: app.OrderCart(a.Cart), payOrders: app.PaymentOrders(a.Orders), buyers: a.Users,
-		skuOwners: a.Catalog, holds: a.Orders, available: a.Inventory}
+		skuOwners: a.Catalog, holds: a.Orders, available: a.Inventory, staff: a.Users}
 }
 
 // remote builds the same ports over each module's HTTP client, talking to the same app's
@@ -147,7 +159,7 @@ func (w *world) remote(t *testing.T) ports {
 	orders := orderclient.New(client("order", orderclient.Errors))
 	return ports{orderCatalog: app.OrderCatalog(cat), cartCatalog: app.CartCatalog(cat), stock: app.OrderStock(inv),
 		addresses: app.OrderAddresses(users), cart: app.OrderCart(cartclient.New(client("cart", cartclient.Errors))),
-		payOrders: app.PaymentOrders(orders), buyers: users, skuOwners: cat, holds: orders, available: inv}
+		payOrders: app.PaymentOrders(orders), buyers: users, skuOwners: cat, holds: orders, available: inv, staff: users}
 }
 
 // TestPorts runs one suite per port over the module in process and over its HTTP client
@@ -322,6 +334,14 @@ func portSuite(t *testing.T, w *world, shape string, p ports) {
 		}
 		_, err = p.skuOwners.LiveSKUsOfProduct(ctx, unknown)
 		wantCode(t, err, inventory.ErrProductNotFound)
+	})
+
+	t.Run("auth.StaffStatus gives the current role of active accounts only", func(t *testing.T) {
+		for id, want := range map[ids.ID]string{w.operator: "operator", w.disabled: "", unknown: ""} {
+			if role, err := p.staff.StaffRole(ctx, id); err != nil || role != want {
+				t.Fatalf("role of %s = %q, %v; want %q", id, role, err, want)
+			}
+		}
 	})
 
 	t.Run("inventory.Orders says which holds have orders", func(t *testing.T) {

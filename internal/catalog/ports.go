@@ -25,4 +25,11 @@ type SearchIndex interface {
 	Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	// Count is the number of documents in the index.
 	Count(ctx context.Context) (int, error)
+	// ProductIDs lists every product in the index, in no given order.
+	ProductIDs(ctx context.Context) ([]ids.ID, error)
+	// Source is what the index was last completely built from (an IndexSource, as the
+	// indexer wrote it with SetSource); "" when unknown.
+	Source(ctx context.Context) (string, error)
+	// SetSource stamps the index with what it was built from; "" clears the stamp.
+	SetSource(ctx context.Context, source string) error
 }

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -47,4 +48,34 @@ type SearchQuery struct {
 type SearchResult struct {
 	ProductIDs []ids.ID
 	Total      int
+}
+
+// IndexSource is what a search index is built from: a catalog database, named by the
+// random id it made for itself and by where it is (without any password), and the index
+// version that `minimart reindex` raises to have every index rebuilt. An index whose
+// source is not the catalog's current one is rebuilt.
+type IndexSource struct {
+	DatabaseID string `json:"database_id"`
+	Database   string `json:"database"`
+	Version    int64  `json:"index_version"`
+}
+
+// SameDatabase reports whether both name one database, whatever their index versions.
+func (s IndexSource) SameDatabase(o IndexSource) bool {
+	return s.DatabaseID == o.DatabaseID && s.Database == o.Database
+}
+
+// String is how an index records its source.
+func (s IndexSource) String() string {
+	b, _ := json.Marshal(s) // three plain fields: cannot fail
+	return string(b)
+}
+
+// ParseIndexSource reads what String wrote; anything else (an index from before sources
+// were recorded, or whose rebuild did not finish) is ok=false.
+func ParseIndexSource(text string) (src IndexSource, ok bool) {
+	if err := json.Unmarshal([]byte(text), &src); err != nil || src.DatabaseID == "" {
+		return IndexSource{}, false
+	}
+	return src, true
 }

@@ -168,87 +168,73 @@ func (in CategoryInput) validate(f *errs.Fields) {
 }
 
 // parentLevel checks the parent exists and leaves room below it.
-func (s *Service) parentLevel(ctx context.Context, parentID ids.ID, f *errs.Fields) (int, error) {
+func parentLevel(all []Category, parentID ids.ID, f *errs.Fields) int {
 	if parentID == 0 {
-		return 0, nil
-	}
-	all, err := s.store.Categories(ctx)
-	if err != nil {
-		return 0, err
+		return 0
 	}
 	chain := lineage(all, parentID)
 	if len(chain) == 0 {
 		f.Add("parent_id", "no such category")
-		return 0, nil
+		return 0
 	}
 	if chain[0].Level >= MaxCategoryDepth {
 		f.Add("parent_id", "categories nest at most 3 levels deep")
 	}
-	return chain[0].Level, nil
+	return chain[0].Level
 }
 
-// CreateCategory adds a category under ParentID (0: a top-level one).
+// CreateCategory adds a category under ParentID (0: a top-level one). The parent is checked
+// inside the store's transaction, against the tree as it commits.
 func (s *Service) CreateCategory(ctx context.Context, in CategoryInput) (Category, error) {
-	var f errs.Fields
-	in.validate(&f)
-	level, err := s.parentLevel(ctx, in.ParentID, &f)
-	if err != nil {
-		return Category{}, err
-	}
-	if err := f.Err(); err != nil {
-		return Category{}, err
-	}
 	now := s.now().UTC()
 	c := Category{ID: s.ids.New(), ParentID: in.ParentID, Name: in.Name, SortOrder: in.SortOrder,
-		IconURL: in.IconURL, Hidden: in.Hidden, Level: level + 1, CreatedAt: now, UpdatedAt: now}
+		IconURL: in.IconURL, Hidden: in.Hidden, CreatedAt: now, UpdatedAt: now}
 	ev, err := s.categoryEvent(c.ID, catalogevents.ChangeCreated)
 	if err != nil {
 		return Category{}, err
 	}
-	return c, s.store.CreateCategory(ctx, c, ev)
+	return s.store.CreateCategory(ctx, c, func(c *Category, all []Category) error {
+		var f errs.Fields
+		in.validate(&f)
+		c.Level = parentLevel(all, c.ParentID, &f) + 1
+		return f.Err()
+	}, ev)
 }
 
 // UpdateCategory changes a category. Moving it is allowed when the subtree still fits
-// within three levels and does not end up under itself.
+// within three levels and does not end up under itself; both are checked inside the
+// store's transaction, so two moves at once cannot together make a cycle.
 func (s *Service) UpdateCategory(ctx context.Context, id ids.ID, in CategoryInput) (Category, error) {
-	var f errs.Fields
-	in.validate(&f)
-	all, err := s.store.Categories(ctx)
-	if err != nil {
-		return Category{}, err
-	}
-	current := lineage(all, id)
-	if len(current) == 0 {
-		return Category{}, ErrCategoryNotFound
-	}
-	if in.KeepParent {
-		in.ParentID = current[0].ParentID
-	}
-	level := 0
-	if in.ParentID != 0 {
-		chain := lineage(all, in.ParentID)
-		switch {
-		case len(chain) == 0:
-			f.Add("parent_id", "no such category")
-		case slices.ContainsFunc(chain, func(c Category) bool { return c.ID == id }):
-			f.Add("parent_id", "a category cannot move under itself")
-		default:
-			level = chain[0].Level
-		}
-	}
-	depth := subtreeDepth(all, id)
-	if level+depth > MaxCategoryDepth {
-		f.Add("parent_id", "categories nest at most 3 levels deep")
-	}
-	if err := f.Err(); err != nil {
-		return Category{}, err
-	}
 	ev, err := s.categoryEvent(id, catalogevents.ChangeUpdated)
 	if err != nil {
 		return Category{}, err
 	}
-	return s.store.UpdateCategory(ctx, id, func(c *Category) error {
-		c.ParentID, c.Name, c.SortOrder, c.IconURL, c.Hidden = in.ParentID, in.Name, in.SortOrder, in.IconURL, in.Hidden
+	return s.store.UpdateCategory(ctx, id, func(c *Category, all []Category) error {
+		var f errs.Fields
+		in.validate(&f)
+		parentID := in.ParentID
+		if in.KeepParent {
+			parentID = c.ParentID
+		}
+		level := 0
+		if parentID != 0 {
+			chain := lineage(all, parentID)
+			switch {
+			case len(chain) == 0:
+				f.Add("parent_id", "no such category")
+			case slices.ContainsFunc(chain, func(c Category) bool { return c.ID == id }):
+				f.Add("parent_id", "a category cannot move under itself")
+			default:
+				level = chain[0].Level
+			}
+		}
+		if level+subtreeDepth(all, id) > MaxCategoryDepth {
+			f.Add("parent_id", "categories nest at most 3 levels deep")
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		c.ParentID, c.Name, c.SortOrder, c.IconURL, c.Hidden = parentID, in.Name, in.SortOrder, in.IconURL, in.Hidden
 		c.Level = level + 1
 		c.UpdatedAt = s.now().UTC()
 		return nil
@@ -259,14 +245,24 @@ func (s *Service) categoryEvent(id ids.ID, change string) (events.Event, error) 
 	return events.New(s.ids.New(), catalogevents.TypeCategoryChanged, id.String(), catalogevents.CategoryChanged{CategoryID: id, Change: change})
 }
 
+// subtreeDepth is how many levels the category and those below it span. It stops counting
+// past MaxCategoryDepth, so a cycle left in the data (by a write before moves were checked
+// in the store's transaction) cannot make it recurse forever.
 func subtreeDepth(all []Category, id ids.ID) int {
-	depth := 1
+	return spanBelow(all, id, 1)
+}
+
+func spanBelow(all []Category, id ids.ID, depth int) int {
+	if depth > MaxCategoryDepth {
+		return depth
+	}
+	deepest := depth
 	for _, c := range all {
 		if c.ParentID == id {
-			depth = max(depth, 1+subtreeDepth(all, c.ID))
+			deepest = max(deepest, spanBelow(all, c.ID, depth+1))
 		}
 	}
-	return depth
+	return deepest
 }
 
 // DeleteCategory removes an empty category.

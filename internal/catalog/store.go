@@ -37,12 +37,20 @@ type SKURef struct {
 	Deleted       bool   `json:"deleted"`
 }
 
+// CategoryCheck is given a category about to be written and every category as its write
+// transaction sees them, which no other category write can change before it commits; it
+// sets what follows from the tree (the level) and refuses a write that would break it
+// (a cycle, more than MaxCategoryDepth levels, a missing parent) by returning an error.
+type CategoryCheck func(c *Category, all []Category) error
+
 // Storer is the persistence the catalog needs; catalogdb implements it on SQLite and MySQL.
 type Storer interface {
 	Categories(ctx context.Context) ([]Category, error)
-	// CreateCategory, UpdateCategory and DeleteCategory record ev in the same transaction.
-	CreateCategory(ctx context.Context, c Category, ev events.Event) error
-	UpdateCategory(ctx context.Context, id ids.ID, fn func(*Category) error, ev events.Event) (Category, error)
+	// CreateCategory, UpdateCategory and DeleteCategory record ev in the same transaction,
+	// and category writes run one at a time. CreateCategory stores c as check leaves it
+	// (check may be nil); UpdateCategory lets fn change the stored category.
+	CreateCategory(ctx context.Context, c Category, check CategoryCheck, ev events.Event) (Category, error)
+	UpdateCategory(ctx context.Context, id ids.ID, fn CategoryCheck, ev events.Event) (Category, error)
 	// DeleteCategory refuses with ErrCategoryNotEmpty while children or products remain.
 	DeleteCategory(ctx context.Context, id ids.ID, ev events.Event) error
 
@@ -70,4 +78,11 @@ type Storer interface {
 	LiveSKUsOfProduct(ctx context.Context, productID ids.ID) ([]ids.ID, error)
 	// OnShelfAfter pages through on-shelf products in id order, for rebuilding the index.
 	OnShelfAfter(ctx context.Context, after ids.ID, limit int) ([]Product, error)
+
+	// IndexSource is what a search index of this catalog must have been built from to be
+	// current.
+	IndexSource(ctx context.Context) (IndexSource, error)
+	// RaiseIndexVersion makes every search index built so far out of date, and returns the
+	// new version.
+	RaiseIndexVersion(ctx context.Context) (int64, error)
 }

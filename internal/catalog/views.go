@@ -61,8 +61,11 @@ func NewViews(store Storer, stock StockReader, search SearchIndex, c cache.Cache
 // Degraded reports whether the cache backend failed on its last use.
 func (v *Views) Degraded() bool { return v.loader.Degraded() }
 
-func (v *Views) read(ctx context.Context, kind, key string, load func(ctx context.Context) (cache.Entry, error)) ([]byte, error) {
-	b, hit, err := v.loader.Read(ctx, key, load)
+// read serves key through the cache. versionKey, if not empty, is the version that
+// invalidations of the entry bump (see cache.Bump), so a fill racing one cannot leave an
+// older value behind.
+func (v *Views) read(ctx context.Context, kind, key, versionKey string, load func(ctx context.Context) (cache.Entry, error)) ([]byte, error) {
+	b, hit, err := v.loader.ReadGuarded(ctx, key, versionKey, load)
 	if err != nil {
 		return nil, err
 	}
@@ -76,8 +79,12 @@ func (v *Views) read(ctx context.Context, kind, key string, load func(ctx contex
 
 func productKey(id ids.ID) string { return "catalog:product:" + id.String() }
 
+// productVersionKey is bumped by every event that changes what a product's detail shows.
+func productVersionKey(id ids.ID) string { return "catalog:version:product:" + id.String() }
+
 const (
 	treeKey          = "catalog:categories"
+	treeVersionKey   = "catalog:version:categories"
 	listVersionKey   = "catalog:list:version"
 	searchVersionKey = "catalog:search:version"
 )
@@ -108,7 +115,7 @@ type ProductView struct {
 
 // ProductDetail returns an on-shelf product's detail JSON; anything else is ErrProductNotFound.
 func (v *Views) ProductDetail(ctx context.Context, id ids.ID) ([]byte, error) {
-	b, err := v.read(ctx, "product", productKey(id), func(ctx context.Context) (cache.Entry, error) {
+	b, err := v.read(ctx, "product", productKey(id), productVersionKey(id), func(ctx context.Context) (cache.Entry, error) {
 		p, err := v.store.Product(ctx, id)
 		if errors.Is(err, ErrProductNotFound) || (err == nil && p.Status != OnShelf) {
 			return cache.Entry{Value: notFoundMarker, TTL: notFoundTTL}, nil
@@ -159,7 +166,7 @@ func (v *Views) productView(ctx context.Context, p Product) (ProductView, error)
 
 // CategoryTree returns the visible category tree as JSON.
 func (v *Views) CategoryTree(ctx context.Context) ([]byte, error) {
-	return v.read(ctx, "categories", treeKey, func(ctx context.Context) (cache.Entry, error) {
+	return v.read(ctx, "categories", treeKey, treeVersionKey, func(ctx context.Context) (cache.Entry, error) {
 		all, err := v.store.Categories(ctx)
 		if err != nil {
 			return cache.Entry{}, err
@@ -342,7 +349,9 @@ func (v *Views) page(ctx context.Context, kind, versionKey string, p parsedQuery
 		e, err := load(ctx)
 		return e.Value, err
 	}
-	return v.read(ctx, kind, p.cacheKey(kind, string(version)), load)
+	// The version is part of the key: a page filled from before a change lands under a
+	// version nobody reads any more.
+	return v.read(ctx, kind, p.cacheKey(kind, string(version)), "", load)
 }
 
 func (v *Views) loadList(ctx context.Context, p parsedQuery) ([]byte, error) {
@@ -409,7 +418,7 @@ func (v *Views) HandleEvent(ctx context.Context, e events.Event) error {
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
 			return fmt.Errorf("%s payload: %w", e.Type, err)
 		}
-		if err := v.cache.Delete(ctx, productKey(p.ProductID)); err != nil {
+		if err := v.dropDetails(ctx, p.ProductID); err != nil {
 			return err
 		}
 		// Search pages carry titles and prices too; the indexer drops them again once the
@@ -423,6 +432,9 @@ func (v *Views) HandleEvent(ctx context.Context, e events.Event) error {
 		if err := json.Unmarshal(e.Payload, &c); err != nil {
 			return fmt.Errorf("%s payload: %w", e.Type, err)
 		}
+		if err := cache.Bump(ctx, v.cache, treeVersionKey); err != nil {
+			return err
+		}
 		if err := v.cache.Delete(ctx, treeKey); err != nil {
 			return err
 		}
@@ -435,9 +447,25 @@ func (v *Views) HandleEvent(ctx context.Context, e events.Event) error {
 		if err := json.Unmarshal(e.Payload, &s); err != nil {
 			return fmt.Errorf("%s payload: %w", e.Type, err)
 		}
-		return v.cache.Delete(ctx, productKey(s.ProductID))
+		return v.dropDetails(ctx, s.ProductID)
 	}
 	return nil
+}
+
+// dropDetails drops products' cached detail pages, bumping each one's version first so
+// that a fill already under way does not put back what it read before the change.
+func (v *Views) dropDetails(ctx context.Context, productIDs ...ids.ID) error {
+	keys := make([]string, len(productIDs))
+	for i, id := range productIDs {
+		if err := cache.Bump(ctx, v.cache, productVersionKey(id)); err != nil {
+			return err
+		}
+		keys[i] = productKey(id)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return v.cache.Delete(ctx, keys...)
 }
 
 // dropDetailsUnder drops the cached detail pages of the on-shelf products in a category and
@@ -454,14 +482,12 @@ func (v *Views) dropDetailsUnder(ctx context.Context, categoryID ids.ID) error {
 		if err != nil {
 			return err
 		}
-		keys := make([]string, len(page))
+		productIDs := make([]ids.ID, len(page))
 		for i, p := range page {
-			keys[i] = productKey(p.ID)
+			productIDs[i] = p.ID
 		}
-		if len(keys) > 0 {
-			if err := v.cache.Delete(ctx, keys...); err != nil {
-				return err
-			}
+		if err := v.dropDetails(ctx, productIDs...); err != nil {
+			return err
 		}
 		if len(page) < f.Limit {
 			return nil

@@ -100,3 +100,52 @@ func TestOrderNotRecordedInTime(t *testing.T) {
 		t.Fatalf("retry with the same key: %+v %v %v", o, replayed, err)
 	}
 }
+
+// registry says which processes are alive, as liveness.Instance does.
+type registry struct {
+	me   string
+	dead map[string]bool
+}
+
+func (r registry) ID() string { return r.me }
+func (r registry) Alive(_ context.Context, id string) (bool, error) {
+	return !r.dead[id], nil
+}
+
+// TestKeyOfADeadProcessIsTakenOver: a retry with the Idempotency-Key of a request whose
+// process died (kill -9 between the claim and the order) makes the order at once, instead of
+// answering request_in_progress until the claim is minutes old; a key held by a live
+// process is still waited for.
+func TestKeyOfADeadProcessIsTakenOver(t *testing.T) {
+	db := sqldbtest.SQLite(t, events.OutboxMigrations, orderdb.Migrations)
+	store := orderdb.New(db, events.NewOutbox())
+	gen, err := ids.NewGenerator(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := order.NewService(store, shelf{}, &slowStock{}, anyAddress{}, emptyCart{}, gen,
+		order.Config{PayTimeout: time.Hour, ReservationGrace: time.Minute, Liveness: registry{me: "now", dead: map[string]bool{"crashed": true}}},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	for _, holder := range []string{"crashed", "alive"} {
+		if _, claimed, err := store.ClaimKey(ctx, order.Idempotency{UserID: 9, Key: holder, RequestHash: "h", ClaimedBy: holder}); err != nil || !claimed {
+			t.Fatal(claimed, err)
+		}
+	}
+	in := order.CreateInput{UserID: 9, Items: []order.LineRef{{SKUID: 5, Quantity: 1}}, AddressID: 2, IdempotencyKey: "crashed", RequestHash: "h"}
+	started := time.Now()
+	o, replayed, err := svc.Create(ctx, in)
+	if err != nil || replayed || o.ID == 0 || time.Since(started) > 5*time.Second {
+		t.Fatalf("retry after the holder died: %+v %v %v after %v", o, replayed, err, time.Since(started))
+	}
+	if k, _, _ := store.Key(ctx, 9, "crashed"); k.OrderID != o.ID || k.ClaimedBy != "now" {
+		t.Fatalf("the key is %+v, want it completed by this process", k)
+	}
+
+	waitCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	in.IdempotencyKey = "alive"
+	if _, _, err := svc.Create(waitCtx, in); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a key held by a live process: %v, want to be still waiting", err)
+	}
+}

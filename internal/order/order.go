@@ -83,9 +83,7 @@ const (
 var (
 	ErrOrderNotFound       = errs.New(errs.NotFound, "order_not_found", "no such order")
 	ErrInvalidState        = errs.New(errs.Conflict, "invalid_order_state", "the order is not in a state that allows this")
-	ErrOutOfStock          = errs.New(errs.Conflict, "out_of_stock", "not enough stock for some items; details.skus lists them")
 	ErrSKUUnavailable      = errs.New(errs.Conflict, "sku_unavailable", "some items do not exist or are off shelf; details.skus lists them")
-	ErrAddressNotFound     = errs.New(errs.NotFound, "address_not_found", "no such address")
 	ErrIdempotencyRequired = errs.New(errs.Invalid, "idempotency_key_required", "send an Idempotency-Key header (1–64 bytes) so a retried request cannot create a second order")
 	ErrIdempotencyMismatch = errs.New(errs.Unprocessable, "idempotency_key_reused", "this Idempotency-Key was used with a different request body")
 	ErrRequestInProgress   = errs.New(errs.Conflict, "request_in_progress", "a request with this Idempotency-Key is still being processed; retry shortly")

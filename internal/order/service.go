@@ -29,9 +29,17 @@ type Config struct {
 	// inventory's unplaced sweep must wait longer than this before releasing a hold whose
 	// order it cannot find.
 	RecordWithin time.Duration
+	// Liveness, when set, tells whether the process holding an Idempotency-Key is alive.
+	Liveness Liveness
 	// ShippingFee is charged unless the items total reaches FreeShippingOver (0: never free).
 	ShippingFee      money.Fen
 	FreeShippingOver money.Fen
+}
+
+// Liveness is the process registry claims are tied to (liveness.Instance satisfies it).
+type Liveness interface {
+	ID() string
+	Alive(ctx context.Context, id string) (bool, error)
 }
 
 // DefaultRecordWithin is Config.RecordWithin when none is set.
@@ -90,15 +98,16 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (o Order, replayed
 	if err := validateCreate(in); err != nil {
 		return Order{}, false, err
 	}
-	existing, err := s.claim(ctx, in)
+	existing, mine, err := s.claim(ctx, in)
 	if err != nil || existing.ID != 0 {
 		return existing, existing.ID != 0, err
 	}
 	o, err = s.create(ctx, in)
 	if err != nil {
 		// The request failed as a whole: free the key so the buyer can retry with it.
-		if dropErr := s.store.DropKey(context.WithoutCancel(ctx), in.UserID, in.IdempotencyKey); dropErr != nil {
-			s.log.ErrorContext(ctx, "drop idempotency key", slog.String("error", dropErr.Error()))
+		if dropErr := s.store.DropKey(context.WithoutCancel(ctx), mine); dropErr != nil {
+			// The key stays claimed; a retry takes it over once it is known abandoned.
+			s.log.WarnContext(ctx, "drop idempotency key", slog.String("error", dropErr.Error()))
 		}
 		return Order{}, false, err
 	}
@@ -142,9 +151,10 @@ func validateCreate(in CreateInput) error {
 	return nil
 }
 
-// claim takes the Idempotency-Key, or returns the order an earlier request with it made.
-// A request still in progress is waited for, so concurrent retries all answer alike.
-func (s *Service) claim(ctx context.Context, in CreateInput) (Order, error) {
+// claim takes the Idempotency-Key (returning the claim), or returns the order an earlier
+// request with it made. A request still in progress is waited for, so concurrent retries all
+// answer alike; one whose process died is taken over.
+func (s *Service) claim(ctx context.Context, in CreateInput) (Order, Idempotency, error) {
 	deadline := time.Now().Add(claimWait)
 	// Keys are almost always new, so the first try is the claim itself; once another request
 	// holds the key, waiting polls with reads and claims again only if the key went away.
@@ -155,7 +165,7 @@ func (s *Service) claim(ctx context.Context, in CreateInput) (Order, error) {
 		var err error
 		if tryClaim {
 			existing, claimed, err = s.store.ClaimKey(ctx, Idempotency{UserID: in.UserID, Key: in.IdempotencyKey,
-				RequestHash: in.RequestHash, CreatedAt: s.now().UTC()})
+				RequestHash: in.RequestHash, CreatedAt: s.now().UTC(), ClaimedBy: s.instanceID()})
 		} else {
 			var found bool
 			existing, found, err = s.store.Key(ctx, in.UserID, in.IdempotencyKey)
@@ -165,30 +175,58 @@ func (s *Service) claim(ctx context.Context, in CreateInput) (Order, error) {
 			}
 		}
 		tryClaim = false
+		if err != nil {
+			return Order{}, Idempotency{}, err
+		}
+		if claimed {
+			return Order{}, existing, nil
+		}
+		abandoned := existing.OrderID == 0 && s.now().Sub(existing.CreatedAt) > claimAbandoned
+		if !abandoned && existing.OrderID == 0 {
+			if abandoned, err = s.holderDied(ctx, existing); err != nil {
+				return Order{}, Idempotency{}, err
+			}
+		}
 		switch {
-		case err != nil:
-			return Order{}, err
-		case claimed:
-			return Order{}, nil
-		case existing.OrderID == 0 && s.now().Sub(existing.CreatedAt) > claimAbandoned:
-			if err := s.store.DropKey(ctx, in.UserID, in.IdempotencyKey); err != nil {
-				return Order{}, err
+		case abandoned:
+			if err := s.store.DropKey(ctx, existing); err != nil {
+				return Order{}, Idempotency{}, err
 			}
 			tryClaim = true
 			continue
 		case existing.RequestHash != in.RequestHash:
-			return Order{}, ErrIdempotencyMismatch
+			return Order{}, Idempotency{}, ErrIdempotencyMismatch
 		case existing.OrderID != 0:
-			return s.store.Order(ctx, existing.OrderID, in.UserID)
+			o, err := s.store.Order(ctx, existing.OrderID, in.UserID)
+			return o, Idempotency{}, err
 		case time.Now().After(deadline):
-			return Order{}, ErrRequestInProgress
+			return Order{}, Idempotency{}, ErrRequestInProgress
 		}
 		select {
 		case <-ctx.Done():
-			return Order{}, ctx.Err()
+			return Order{}, Idempotency{}, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// instanceID names this process in claims ("" without liveness).
+func (s *Service) instanceID() string {
+	if s.cfg.Liveness == nil {
+		return ""
+	}
+	return s.cfg.Liveness.ID()
+}
+
+// holderDied reports whether the process holding an in-progress key is known to be dead, so
+// a retry after a crash need not wait out claimAbandoned. A holder it cannot tell about
+// (an old claim, or no liveness) is not judged dead.
+func (s *Service) holderDied(ctx context.Context, k Idempotency) (bool, error) {
+	if s.cfg.Liveness == nil || k.ClaimedBy == "" {
+		return false, nil
+	}
+	alive, err := s.cfg.Liveness.Alive(ctx, k.ClaimedBy)
+	return !alive, err
 }
 
 func (s *Service) create(ctx context.Context, in CreateInput) (Order, error) {
@@ -262,7 +300,7 @@ func unavailableIfLate(recordCtx, requestCtx context.Context, err error) error {
 // unplaced sweep frees it; the original error is what the buyer sees.
 func (s *Service) undoReserve(ctx context.Context, o Order, cause error) error {
 	if err := s.stock.Release(context.WithoutCancel(ctx), o.OrderNo, "order not recorded"); err != nil {
-		s.log.ErrorContext(ctx, "release reservation of an unrecorded order; its expiry will free it",
+		s.log.WarnContext(ctx, "release reservation of an unrecorded order; inventory's unplaced sweep will free it",
 			slog.String("order_no", o.OrderNo), slog.String("error", err.Error()))
 	}
 	return cause

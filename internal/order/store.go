@@ -16,6 +16,9 @@ type Idempotency struct {
 	RequestHash string
 	OrderID     ids.ID // 0 while the request is in progress
 	CreatedAt   time.Time
+	// ClaimedBy is the liveness instance of the process whose request holds the key ("" when
+	// unknown): a retry takes over a key whose holder died without waiting out claimAbandoned.
+	ClaimedBy string
 }
 
 // ListFilter selects orders for a list page.
@@ -36,8 +39,10 @@ type Storer interface {
 	ClaimKey(ctx context.Context, k Idempotency) (existing Idempotency, claimed bool, err error)
 	// Key reads a claim without writing; found is false when there is none.
 	Key(ctx context.Context, userID ids.ID, key string) (k Idempotency, found bool, err error)
-	// DropKey removes an in-progress claim whose request failed, so the key can be retried.
-	DropKey(ctx context.Context, userID ids.ID, key string) error
+	// DropKey removes the in-progress claim k (matched by user, key and CreatedAt, so a newer
+	// claim of the same key stays) whose request failed or whose process died, so the key can
+	// be retried.
+	DropKey(ctx context.Context, k Idempotency) error
 
 	// Create stores o with its lines, its first history row and ev, and completes the
 	// idempotency claim (if key is not "") with o.ID, in one transaction.

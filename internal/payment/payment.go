@@ -110,7 +110,6 @@ const (
 // Errors with their stable codes.
 var (
 	ErrMethodUnavailable   = errs.New(errs.Invalid, "payment_method_unavailable", "this payment method is not offered here")
-	ErrOrderNotFound       = errs.New(errs.NotFound, "order_not_found", "no such order")
 	ErrOrderNotPayable     = errs.New(errs.Conflict, "order_not_payable", "the order is not waiting for payment")
 	ErrPayDeadlinePassed   = errs.New(errs.Conflict, "payment_deadline_passed", "the order's time to pay has passed")
 	ErrOpenIDRequired      = errs.New(errs.Invalid, "openid_required", "wechat_jsapi needs a buyer who logged in through the mini-program")

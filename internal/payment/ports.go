@@ -23,7 +23,8 @@ type PayableOrder struct {
 // Orders is what payment needs from the order module. Errors match this package's
 // sentinels by code.
 type Orders interface {
-	// Order returns an order; userID 0 reads any buyer's. Another buyer's is ErrOrderNotFound.
+	// Order returns an order; userID 0 reads any buyer's. Another buyer's is the order
+	// module's order_not_found error, which payment passes on as it is.
 	Order(ctx context.Context, userID, orderID ids.ID) (PayableOrder, error)
 	// StartFullRefund moves a paid or shipped order to refunding (a refunding one stays);
 	// any other status is ErrNotRefundable.

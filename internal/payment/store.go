@@ -23,6 +23,13 @@ type NotificationFilter struct {
 	Outcome    Outcome
 }
 
+// Claimant is the process claiming query work (liveness.Instance satisfies it): claims name
+// it, and Dead gives the SQL condition true for a claimer that is not alive.
+type Claimant interface {
+	ID() string
+	Dead(column string) (cond string, arg any)
+}
+
 // Storer is the persistence the payment module needs; paymentdb implements it.
 type Storer interface {
 	// Key reads a used Idempotency-Key; found is false when there is none.
@@ -48,10 +55,13 @@ type Storer interface {
 	// MarkSucceeded marks a payment that has not succeeded yet as succeeded and writes ev,
 	// in one transaction; applied is false (and nothing is written) when it had succeeded.
 	MarkSucceeded(ctx context.Context, id ids.ID, transactionID string, paidAt, now time.Time, ev events.Event) (applied bool, err error)
-	// ClaimDuePayments returns up to limit pending payments whose next query is due and
-	// moves their next query to next, in one transaction that skips rows another instance
-	// is claiming.
-	ClaimDuePayments(ctx context.Context, now time.Time, next func(Payment) time.Time, limit int) ([]Payment, error)
+	// ClaimDuePayments returns up to limit pending payments whose next query is due, or
+	// whose querier (by.Dead) died while querying, moves their next query to next and marks
+	// them claimed by `by`, in one transaction that skips rows another instance is claiming.
+	// by may be nil: claims then hold by the next query time alone.
+	ClaimDuePayments(ctx context.Context, now time.Time, next func(Payment) time.Time, limit int, by Claimant) ([]Payment, error)
+	// ReleasePaymentClaim ends by's claim on a payment once its query is done.
+	ReleasePaymentClaim(ctx context.Context, id ids.ID, by Claimant) error
 
 	// CreateRefund locks the payment, lets check see it with every refund it has, and
 	// stores r (to be queried at r.NextQueryAt); check returning an error stores nothing. A refund with r.OutRefundNo that
@@ -67,7 +77,9 @@ type Storer interface {
 	// and saves all in one transaction.
 	UpdateRefund(ctx context.Context, id ids.ID, fn func(*Refund, *Payment) ([]events.Event, error)) (Refund, error)
 	// ClaimDueRefunds is ClaimDuePayments for pending refunds.
-	ClaimDueRefunds(ctx context.Context, now, next time.Time, limit int) ([]Refund, error)
+	ClaimDueRefunds(ctx context.Context, now, next time.Time, limit int, by Claimant) ([]Refund, error)
+	// ReleaseRefundClaim is ReleasePaymentClaim for a refund.
+	ReleaseRefundClaim(ctx context.Context, id ids.ID, by Claimant) error
 
 	// LogNotifications records received notifies.
 	LogNotifications(ctx context.Context, list []Notification) error

@@ -105,27 +105,35 @@ func (s *Service) nextQuery(now time.Time, attempts int) time.Time {
 // QueryDue asks the providers about payments pending too long (their notify may be lost)
 // and refunds still unconfirmed; a success found this way is applied exactly as a notify
 // would be. Several instances may sweep at once: each payment is claimed by one.
-func (s *Service) QueryDue(ctx context.Context) (int, error) {
+func (s *Service) QueryDue(ctx context.Context, by Claimant) (int, error) {
 	now := s.now().UTC()
-	pays, err := s.store.ClaimDuePayments(ctx, now, func(p Payment) time.Time { return s.nextQuery(now, p.QueryAttempts) }, sweepBatch)
+	pays, err := s.store.ClaimDuePayments(ctx, now, func(p Payment) time.Time { return s.nextQuery(now, p.QueryAttempts) }, sweepBatch, by)
 	if err != nil {
 		return 0, err
 	}
 	done := 0
 	var errList []error
 	for _, p := range pays {
-		if err := s.queryPayment(ctx, p, now); err != nil {
+		err := s.queryPayment(ctx, p, now)
+		if relErr := s.store.ReleasePaymentClaim(ctx, p.ID, by); relErr != nil {
+			errList = append(errList, relErr)
+		}
+		if err != nil {
 			errList = append(errList, err)
 			continue
 		}
 		done++
 	}
-	refunds, err := s.store.ClaimDueRefunds(ctx, now, s.nextQuery(now, 1), sweepBatch)
+	refunds, err := s.store.ClaimDueRefunds(ctx, now, s.nextQuery(now, 1), sweepBatch, by)
 	if err != nil {
 		return done, err
 	}
 	for _, r := range refunds {
-		if err := s.queryRefund(ctx, r); err != nil {
+		err := s.queryRefund(ctx, r)
+		if relErr := s.store.ReleaseRefundClaim(ctx, r.ID, by); relErr != nil {
+			errList = append(errList, relErr)
+		}
+		if err != nil {
 			errList = append(errList, err)
 			continue
 		}
@@ -190,8 +198,9 @@ func (s *Service) queryRefund(ctx context.Context, r Refund) error {
 	return err
 }
 
-// RunQuerier sweeps every interval until ctx ends.
-func (s *Service) RunQuerier(ctx context.Context, every time.Duration) error {
+// RunQuerier sweeps every interval until ctx ends; its claims name by, so a query
+// interrupted by this process's death is taken over at once.
+func (s *Service) RunQuerier(ctx context.Context, every time.Duration, by Claimant) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -200,7 +209,7 @@ func (s *Service) RunQuerier(ctx context.Context, every time.Duration) error {
 			return nil
 		case <-t.C:
 		}
-		if _, err := s.QueryDue(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.QueryDue(ctx, by); err != nil && ctx.Err() == nil {
 			s.log.Warn("payment query sweep", slog.String("error", err.Error()))
 		}
 	}

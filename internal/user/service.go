@@ -274,8 +274,10 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 	role := ""
 	if next.SubjectKind == SubjectStaff {
 		st, err := s.store.StaffByID(ctx, next.SubjectID)
-		if errors.Is(err, ErrStaffNotFound) {
-			return Tokens{}, ErrInvalidRefreshToken // the account was removed; its sessions end with it
+		if errors.Is(err, ErrStaffNotFound) || err == nil && st.Status != StaffActive {
+			// Disabling or deleting revokes the account's sessions; this catches a refresh
+			// that raced with it.
+			return Tokens{}, ErrInvalidRefreshToken
 		}
 		if err != nil {
 			return Tokens{}, err
@@ -316,36 +318,53 @@ func (s *Service) SearchUsers(ctx context.Context, q, cursor string, limit int) 
 	if utf8.RuneCountInString(q) > 64 {
 		f.Add("q", "must be at most 64 characters")
 	}
-	var before ids.ID
-	if cursor != "" {
-		id, err := ids.Parse(cursor)
-		if err != nil {
-			f.Add("cursor", "must be the next_cursor of a previous page")
-		}
-		before = id
-	}
+	before := parseCursor(&f, cursor)
 	if err := f.Err(); err != nil {
 		return ListPage[User]{}, err
 	}
-	page := ListPage[User]{Limit: limit}
+	page := newPage[User](limit)
+	users, err := s.store.SearchUsers(ctx, q, before, page.Limit+1)
+	if err != nil {
+		return ListPage[User]{}, err
+	}
+	return page.fill(users, func(u User) ids.ID { return u.ID }), nil
+}
+
+// parseCursor reads a next_cursor (an id; "" for the first page), noting a bad one in f.
+func parseCursor(f *errs.Fields, cursor string) ids.ID {
+	if cursor == "" {
+		return 0
+	}
+	id, err := ids.Parse(cursor)
+	if err != nil {
+		f.Add("cursor", "must be the next_cursor of a previous page")
+	}
+	return id
+}
+
+// newPage is an empty page of the requested size: the default for none, capped at the most.
+func newPage[T any](limit int) ListPage[T] {
+	page := ListPage[T]{Limit: limit}
 	if limit <= 0 {
 		page.Limit = DefaultPageSize
 	} else if limit > MaxPageSize {
 		page.Limit, page.LimitCapped = MaxPageSize, true
 	}
-	users, err := s.store.SearchUsers(ctx, q, before, page.Limit+1)
-	if err != nil {
-		return ListPage[User]{}, err
+	return page
+}
+
+// fill takes up to Limit items from list, which the store read with one more than Limit so
+// that a further page shows: its cursor is then the id of the last item kept.
+func (page ListPage[T]) fill(list []T, id func(T) ids.ID) ListPage[T] {
+	if len(list) > page.Limit {
+		list = list[:page.Limit]
+		page.NextCursor = id(list[len(list)-1]).String()
 	}
-	if len(users) > page.Limit {
-		users = users[:page.Limit]
-		page.NextCursor = users[len(users)-1].ID.String()
-	}
-	page.Items = users
+	page.Items = list
 	if page.Items == nil {
-		page.Items = []User{}
+		page.Items = []T{}
 	}
-	return page, nil
+	return page
 }
 
 // StaffLogin checks a staff account's password.
@@ -365,13 +384,17 @@ func (s *Service) StaffLogin(ctx context.Context, username, password, clientIP s
 		return Staff{}, Tokens{}, guard.failed(ctx)
 	}
 	guard.succeeded(ctx)
+	if st.Status != StaffActive {
+		// Said only to whoever knows the password: they need to ask an admin, not retry.
+		return Staff{}, Tokens{}, auth.ErrAccountDisabled
+	}
 	tok, err := s.startSession(ctx, SubjectStaff, st.ID, st.Role)
 	return st, tok, err
 }
 
 // StaffMe returns the staff member's own account.
 func (s *Service) StaffMe(ctx context.Context, id ids.ID) (Staff, error) {
-	return s.store.StaffByID(ctx, id)
+	return s.StaffAccount(ctx, id)
 }
 
 // CreateStaff adds an administrator or operator.
@@ -379,9 +402,7 @@ func (s *Service) CreateStaff(ctx context.Context, username, password, role stri
 	var f errs.Fields
 	validateUsername(&f, "username", username)
 	validatePassword(&f, password, username)
-	if role != auth.RoleAdmin && role != auth.RoleOperator {
-		f.Add("role", "must be admin or operator")
-	}
+	validRole(&f, role)
 	if err := f.Err(); err != nil {
 		return Staff{}, err
 	}
@@ -389,7 +410,7 @@ func (s *Service) CreateStaff(ctx context.Context, username, password, role stri
 	if err != nil {
 		return Staff{}, fmt.Errorf("hash password: %w", err)
 	}
-	st := Staff{ID: s.ids.New(), Username: username, Role: role, PasswordHash: hash, CreatedAt: s.now().UTC()}
+	st := Staff{ID: s.ids.New(), Username: username, Role: role, Status: StaffActive, PasswordHash: hash, CreatedAt: s.now().UTC()}
 	return st, s.store.CreateStaff(ctx, st)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/minimart/minimart/internal/platform/audit"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 )
@@ -26,9 +27,25 @@ type Storer interface {
 	SearchUsers(ctx context.Context, q string, before ids.ID, limit int) ([]User, error)
 
 	CreateStaff(ctx context.Context, s Staff) error
+	// StaffByUsername finds an account that is not deleted (a deleted one's name is free).
 	StaffByUsername(ctx context.Context, username string) (Staff, error)
+	// StaffByID finds an account whatever its status: the audit log names deleted ones too.
 	StaffByID(ctx context.Context, id ids.ID) (Staff, error)
+	// CountStaff counts the active accounts with role.
 	CountStaff(ctx context.Context, role string) (int, error)
+	// ListStaff lists the accounts that are not deleted, newest first, with ids below before
+	// (0: from the newest).
+	ListStaff(ctx context.Context, before ids.ID, limit int) ([]Staff, error)
+	// ChangeStaff loads the account (not deleted: else ErrStaffNotFound) and counts the active
+	// admins, with both locked against concurrent changes, lets fn change the account, and
+	// saves its role, status and password hash, in one transaction. When fn says endSessions,
+	// the account's refresh-token sessions are revoked in the same transaction.
+	ChangeStaff(ctx context.Context, id ids.ID, now time.Time, fn func(st *Staff, activeAdmins int) (endSessions bool, err error)) (Staff, error)
+
+	// RecordAudit stores an audit entry; one stored before (the same id) is left as it is.
+	RecordAudit(ctx context.Context, e audit.Entry) error
+	// AuditLog lists the entries that match f, newest (highest id) first.
+	AuditLog(ctx context.Context, f AuditFilter, limit int) ([]audit.Entry, error)
 
 	CreateSession(ctx context.Context, s Session) error
 	// RotateSession replaces the live session with token hash by next(old), in one

@@ -1,5 +1,6 @@
 // Package user holds buyer and staff accounts: registration, password and mini-program
-// login, refresh-token sessions, buyers' delivery addresses and staff roles.
+// login, refresh-token sessions, buyers' delivery addresses, staff roles and the audit log
+// of staff changes made in every module.
 package user
 
 import (
@@ -30,10 +31,19 @@ type Staff struct {
 	ID        ids.ID    `json:"id"`
 	Username  string    `json:"username"`
 	Role      string    `json:"role"`
+	Status    string    `json:"status"`
 	CreatedAt time.Time `json:"created_at"`
 
 	PasswordHash []byte `json:"-"`
 }
+
+// Staff statuses. Only an active account may log in or use its tokens. A deleted account
+// is kept (the audit log names it) but is gone from the API, and its username is free again.
+const (
+	StaffActive   = "active"
+	StaffDisabled = "disabled"
+	StaffDeleted  = "deleted"
+)
 
 // Address is a buyer's delivery address.
 type Address struct {
@@ -86,6 +96,8 @@ var (
 	ErrOpenIDTaken         = errs.New(errs.Conflict, "openid_taken", "this WeChat account is already registered")
 	ErrStaffNotFound       = errs.New(errs.NotFound, "staff_not_found", "no such staff account")
 	ErrStaffTaken          = errs.New(errs.Conflict, "username_taken", "this staff username already exists")
+	ErrOwnAccount          = errs.New(errs.Conflict, "own_account", "you cannot disable, delete or demote your own account; ask another administrator")
+	ErrLastAdmin           = errs.New(errs.Conflict, "last_admin", "the shop must keep at least one active administrator; promote or enable another one first")
 	ErrAddressNotFound     = errs.New(errs.NotFound, "address_not_found", "no such address")
 	ErrTooManyAddresses    = errs.New(errs.Conflict, "too_many_addresses", "an account may keep at most 20 addresses; delete one first")
 	ErrWeChatNotConfigured = errs.New(errs.Unavailable, "wechat_not_configured", "mini-program login is not configured on this server (MINIMART_WECHAT_APPID, MINIMART_WECHAT_SECRET)")

@@ -205,7 +205,7 @@ func TestProductionShape(t *testing.T) {
 		"MINIMART_CACHE_PREFIX=mmtest-" + secret[:8] + ":",
 		"MINIMART_JWT_SECRET=" + secret,
 	}
-	cleanBroker(t, amqpURL, "mmtest-"+secret[:8])
+	servicetest.CleanBroker(t, amqpURL, "mmtest-"+secret[:8])
 	allOK := func(r readiness) bool {
 		for _, name := range []string{"database", "cache", "broker"} {
 			if r.Checks[name].Status != "ok" {

@@ -20,8 +20,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 const (
@@ -478,38 +476,4 @@ func (r *slowRequest) finish(t *testing.T) (*http.Response, []byte) {
 		t.Fatalf("in-flight request: read body: %v", err)
 	}
 	return resp, body
-}
-
-// cleanBroker deletes, when the test ends, the queues and exchange a production-shaped
-// minimart made under prefix, so test runs do not pile up durable queues on the shared broker.
-func cleanBroker(t *testing.T, amqpURL, prefix string) {
-	t.Cleanup(func() {
-		out, err := exec.Command("rabbitmqctl", "-q", "list_queues", "name").Output()
-		if err != nil {
-			t.Logf("list queues: %v", err)
-			return
-		}
-		conn, err := amqp.Dial(amqpURL)
-		if err != nil {
-			t.Logf("connect to clean up: %v", err)
-			return
-		}
-		defer conn.Close()
-		ch, err := conn.Channel()
-		if err != nil {
-			t.Logf("channel to clean up: %v", err)
-			return
-		}
-		defer ch.Close()
-		for _, name := range strings.Fields(string(out)) {
-			if strings.HasPrefix(name, prefix+".") {
-				if _, err := ch.QueueDelete(name, false, false, false); err != nil {
-					t.Logf("delete queue %s: %v", name, err)
-				}
-			}
-		}
-		if err := ch.ExchangeDelete(prefix+".events", false, false); err != nil {
-			t.Logf("delete exchange: %v", err)
-		}
-	})
 }

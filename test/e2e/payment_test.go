@@ -44,7 +44,7 @@ func TestSandboxPaymentJourney(t *testing.T) {
 	}
 
 	// A failed attempt first: nothing is charged and the order still waits for payment.
-	failed := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", orderNo, "--server", s.base, "--fail")
+	failed := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", payURL, "--fail")
 	if failed.code != 0 || !strings.Contains(failed.stdout, "pending") || !strings.Contains(failed.stdout, "failed") {
 		t.Fatalf("minimart sandbox pay --fail: exit %d\n%s%s", failed.code, failed.stdout, failed.stderr)
 	}
@@ -54,7 +54,7 @@ func TestSandboxPaymentJourney(t *testing.T) {
 		t.Fatalf("after a failed payment the order is %v", still["status"])
 	}
 
-	res := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", orderNo, "--server", s.base)
+	res := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", payURL)
 	if res.code != 0 || !strings.Contains(res.stdout, "success") {
 		t.Fatalf("minimart sandbox pay: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
@@ -92,13 +92,24 @@ func TestSandboxPaymentJourney(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// Clicking Pay again answers the same success; the trade is paid once.
-	again := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", orderNo, "--server", s.base)
+	again := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", payURL)
 	if again.code != 0 {
 		t.Fatalf("second sandbox pay: exit %d %s", again.code, again.stderr)
 	}
-	unknown := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", "19990101000000000000", "--server", s.base)
-	if unknown.code != 1 || !strings.Contains(unknown.stderr, "trade_not_found") {
-		t.Fatalf("sandbox pay of an unknown order: exit %d %s", unknown.code, unknown.stderr)
+	// Knowing an order number is not enough: without its signed link the cashier refuses.
+	token := payURL[strings.LastIndex(payURL, "/")+1:]
+	for _, forged := range []string{
+		s.base + "/sandbox/pay/19990101000000000000/" + token,         // another trade with this link's token
+		strings.TrimSuffix(payURL, token) + "4102444800.AAAA",         // a made-up token
+		strings.Replace(payURL, "/"+orderNo+"/", "/"+orderNo+"0/", 1), // a neighbouring number
+	} {
+		bad := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", forged)
+		if bad.code != 1 || !strings.Contains(bad.stderr, "pay_link_invalid") {
+			t.Fatalf("sandbox pay %s: exit %d %s", forged, bad.code, bad.stderr)
+		}
+	}
+	if old := runMinimart(t, t.TempDir(), nil, "sandbox", "pay", orderNo); old.code != 2 {
+		t.Fatalf("sandbox pay with an order number alone: exit %d %s", old.code, old.stderr)
 	}
 	s.stop(t)
 

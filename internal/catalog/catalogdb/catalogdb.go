@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -66,31 +67,66 @@ func (s *Store) Categories(ctx context.Context) ([]catalog.Category, error) {
 	return out, rows.Err()
 }
 
-// CreateCategory inserts c.
-func (s *Store) CreateCategory(ctx context.Context, c catalog.Category, ev events.Event) error {
-	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO categories ("+categoryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+// lockCategories reads every category inside tx and keeps other category writes out until
+// tx ends, so the tree a write checks (no cycle, at most three levels, the parent exists)
+// is the tree it commits into: two staff moving A under B and B under A at once would
+// each pass a check made before the other's commit. SQLite's write transaction already
+// excludes every other writer; MySQL locks the rows, in id order so writers queue rather
+// than deadlock. Categories are few and change rarely.
+func lockCategories(ctx context.Context, tx *sqldb.Tx) ([]catalog.Category, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT "+categoryColumns+" FROM categories ORDER BY id"+tx.ForUpdate())
+	if err != nil {
+		return nil, fmt.Errorf("lock categories: %w", err)
+	}
+	defer rows.Close()
+	var out []catalog.Category
+	for rows.Next() {
+		c, err := scanCategory(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CreateCategory inserts c as check leaves it.
+func (s *Store) CreateCategory(ctx context.Context, c catalog.Category, check catalog.CategoryCheck, ev events.Event) (catalog.Category, error) {
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		all, err := lockCategories(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(&c, all); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO categories ("+categoryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			c.ID, c.ParentID, c.Name, c.SortOrder, c.IconURL, c.Hidden, c.Level, c.CreatedAt, c.UpdatedAt)
 		if err != nil {
 			return fmt.Errorf("insert category: %w", err)
 		}
 		return s.outbox.Write(ctx, tx, ev)
 	})
+	return c, err
 }
 
 // UpdateCategory changes a category; children's levels follow a move.
-func (s *Store) UpdateCategory(ctx context.Context, id ids.ID, fn func(*catalog.Category) error, ev events.Event) (catalog.Category, error) {
+func (s *Store) UpdateCategory(ctx context.Context, id ids.ID, fn catalog.CategoryCheck, ev events.Event) (catalog.Category, error) {
 	var out catalog.Category
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		c, err := scanCategory(tx.QueryRowContext(ctx, "SELECT "+categoryColumns+" FROM categories WHERE id = ?"+tx.ForUpdate(), id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return catalog.ErrCategoryNotFound
-		}
+		all, err := lockCategories(ctx, tx)
 		if err != nil {
 			return err
 		}
+		i := slices.IndexFunc(all, func(c catalog.Category) bool { return c.ID == id })
+		if i < 0 {
+			return catalog.ErrCategoryNotFound
+		}
+		c := all[i]
 		oldLevel := c.Level
-		if err := fn(&c); err != nil {
+		if err := fn(&c, all); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE categories SET parent_id = ?, name = ?, sort_order = ?, icon_url = ?,
@@ -117,14 +153,16 @@ func (s *Store) UpdateCategory(ctx context.Context, id ids.ID, fn func(*catalog.
 // DeleteCategory removes a category that has no children and no live products.
 func (s *Store) DeleteCategory(ctx context.Context, id ids.ID, ev events.Event) error {
 	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		var n int
-		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM categories WHERE id = ?", id).Scan(&n)
+		// Locked like every category write: a subcategory created under this one while it
+		// is deleted would otherwise be left without a parent.
+		all, err := lockCategories(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !slices.ContainsFunc(all, func(c catalog.Category) bool { return c.ID == id }) {
 			return catalog.ErrCategoryNotFound
 		}
+		var n int
 		err = tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM categories WHERE parent_id = ?) +
 			(SELECT COUNT(*) FROM products WHERE category_id = ? AND deleted_at IS NULL)`, id, id).Scan(&n)
 		if err != nil {
@@ -540,4 +578,34 @@ func (s *Store) LiveSKUsOfProduct(ctx context.Context, productID ids.ID) ([]ids.
 		return nil, catalog.ErrProductNotFound
 	}
 	return out, nil
+}
+
+// IndexSource reads the catalog database's identity (made by its migration) and its index
+// version; the database is named by where it is, without a password (a SQLite file by its
+// absolute path, so processes started from other directories name it alike).
+func (s *Store) IndexSource(ctx context.Context) (catalog.IndexSource, error) {
+	src := catalog.IndexSource{Database: s.db.Target}
+	if file, ok := strings.CutPrefix(s.db.Target, "sqlite:"); ok && s.db.Dialect == sqldb.SQLite {
+		if abs, err := filepath.Abs(file); err == nil {
+			src.Database = "sqlite:" + abs
+		}
+	}
+	err := s.db.Read().QueryRowContext(ctx, "SELECT database_id, index_version FROM catalog_identity WHERE singleton = 1").
+		Scan(&src.DatabaseID, &src.Version)
+	if err != nil {
+		return catalog.IndexSource{}, fmt.Errorf("read catalog identity: %w", err)
+	}
+	return src, nil
+}
+
+// RaiseIndexVersion adds one to the index version.
+func (s *Store) RaiseIndexVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE catalog_identity SET index_version = index_version + 1 WHERE singleton = 1"); err != nil {
+			return fmt.Errorf("raise index version: %w", err)
+		}
+		return tx.QueryRowContext(ctx, "SELECT index_version FROM catalog_identity WHERE singleton = 1").Scan(&v)
+	})
+	return v, err
 }

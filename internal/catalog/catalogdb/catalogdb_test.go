@@ -36,23 +36,23 @@ func TestStoreConformance(t *testing.T) {
 		child := catalog.Category{ID: gen.New(), ParentID: root.ID, Name: "手机", Level: 2, CreatedAt: now, UpdatedAt: now}
 		leaf := catalog.Category{ID: gen.New(), ParentID: child.ID, Name: "5G手机", Level: 3, CreatedAt: now, UpdatedAt: now}
 		for _, c := range []catalog.Category{root, child, leaf} {
-			if err := s.CreateCategory(ctx, c, ev()); err != nil {
+			if _, err := s.CreateCategory(ctx, c, nil, ev()); err != nil {
 				t.Fatal(err)
 			}
 		}
 		other := catalog.Category{ID: gen.New(), Name: "家电", Level: 1, CreatedAt: now, UpdatedAt: now}
-		if err := s.CreateCategory(ctx, other, ev()); err != nil {
+		if _, err := s.CreateCategory(ctx, other, nil, ev()); err != nil {
 			t.Fatal(err)
 		}
 		// Moving child (with its leaf) under other keeps levels right.
-		if _, err := s.UpdateCategory(ctx, child.ID, func(c *catalog.Category) error {
+		if _, err := s.UpdateCategory(ctx, child.ID, func(c *catalog.Category, _ []catalog.Category) error {
 			c.ParentID, c.Level = other.ID, 2
 			return nil
 		}, ev()); err != nil {
 			t.Fatal(err)
 		}
 		// Now move child to the top: it and its leaf go up one level.
-		if _, err := s.UpdateCategory(ctx, child.ID, func(c *catalog.Category) error {
+		if _, err := s.UpdateCategory(ctx, child.ID, func(c *catalog.Category, _ []catalog.Category) error {
 			c.ParentID, c.Level = 0, 1
 			return nil
 		}, ev()); err != nil {

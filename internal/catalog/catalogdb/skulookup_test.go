@@ -31,7 +31,7 @@ func TestSKULookups(t *testing.T) {
 		}
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		cat := catalog.Category{ID: gen.New(), Name: "饮料", Level: 1, CreatedAt: now, UpdatedAt: now}
-		if err := s.CreateCategory(ctx, cat, ev()); err != nil {
+		if _, err := s.CreateCategory(ctx, cat, nil, ev()); err != nil {
 			t.Fatal(err)
 		}
 		product := func(codes ...string) catalog.Product {

@@ -33,15 +33,17 @@ type handlers struct {
 	maxUpload int64
 }
 
-// Routes registers the catalog endpoints. Staff routes accept admins and operators.
-func Routes(rt *web.Router, svc *catalog.Service, views *catalog.Views, images blob.Store, maxUpload int64, tokens *auth.Tokens) {
+// Routes registers the catalog endpoints. Staff routes accept admins and operators;
+// searchLimit wraps search.
+func Routes(rt *web.Router, svc *catalog.Service, views *catalog.Views, images blob.Store, maxUpload int64, tokens *auth.Tokens,
+	searchLimit web.Middleware) {
 	h := &handlers{svc: svc, views: views, images: images, maxUpload: maxUpload}
 	staff := func(f web.HandlerFunc) http.Handler { return tokens.Staff(auth.RoleAdmin, auth.RoleOperator)(f) }
 
 	rt.HandleFunc("GET /api/v1/categories", h.categoryTree)
 	rt.HandleFunc("GET /api/v1/products", h.productList)
 	rt.HandleFunc("GET /api/v1/products/{id}", h.productDetail)
-	rt.HandleFunc("GET /api/v1/search", h.search)
+	rt.Handle("GET /api/v1/search", searchLimit(web.HandlerFunc(h.search)))
 
 	rt.Handle("GET /api/v1/admin/categories", staff(h.staffCategories))
 	rt.Handle("POST /api/v1/admin/categories", staff(h.createCategory))

@@ -58,6 +58,8 @@ const (
 const (
 	schemaKey     = "minimart.catalogsearch.schema"
 	schemaVersion = "1"
+	// sourceKey holds what the index was last completely built from (SetSource).
+	sourceKey = "minimart.catalogsearch.source"
 )
 
 // Paging limits. Bleve keeps Offset+Limit hits in memory per query, so the window is bounded
@@ -321,4 +323,74 @@ func (ix *Index) Count(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("catalogsearch: count: %w", err)
 	}
 	return int(n), nil
+}
+
+// Source is what the index was last completely built from, as given to SetSource; "" for
+// an index never stamped, or whose stamp a rebuild cleared and did not put back.
+func (ix *Index) Source(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	v, err := ix.idx.GetInternal([]byte(sourceKey))
+	if err != nil {
+		return "", fmt.Errorf("catalogsearch: read source: %w", err)
+	}
+	return string(v), nil
+}
+
+// SetSource stamps the index with what it was built from; "" clears the stamp.
+func (ix *Index) SetSource(ctx context.Context, source string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var err error
+	if source == "" {
+		err = ix.idx.DeleteInternal([]byte(sourceKey))
+	} else {
+		err = ix.idx.SetInternal([]byte(sourceKey), []byte(source))
+	}
+	if err != nil {
+		return fmt.Errorf("catalogsearch: write source: %w", err)
+	}
+	return nil
+}
+
+// ProductIDs lists every product in the index, in no given order.
+func (ix *Index) ProductIDs(ctx context.Context) ([]ids.ID, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	adv, err := ix.idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("catalogsearch: product ids: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("catalogsearch: product ids: %w", err)
+	}
+	defer r.Close()
+	docs, err := r.DocIDReaderAll()
+	if err != nil {
+		return nil, fmt.Errorf("catalogsearch: product ids: %w", err)
+	}
+	defer docs.Close()
+	var out []ids.ID
+	for {
+		internal, err := docs.Next()
+		if err != nil {
+			return nil, fmt.Errorf("catalogsearch: product ids: %w", err)
+		}
+		if internal == nil {
+			return out, nil
+		}
+		ext, err := r.ExternalID(internal)
+		if err != nil {
+			return nil, fmt.Errorf("catalogsearch: product ids: %w", err)
+		}
+		id, err := ids.Parse(ext)
+		if err != nil {
+			return nil, fmt.Errorf("catalogsearch: document %q is not a product id", ext)
+		}
+		out = append(out, id)
+	}
 }

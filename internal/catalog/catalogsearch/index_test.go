@@ -543,3 +543,54 @@ func TestOpenRefusesAnIndexInUse(t *testing.T) {
 		t.Fatalf("second Open = %v after %v, want ErrInUse within seconds", err, time.Since(start))
 	}
 }
+
+// The source stamp and the product ids survive a reopen; an empty stamp is no stamp.
+func TestSourceAndProductIDs(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "search")
+	ix, err := catalogsearch.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src, err := ix.Source(ctx); err != nil || src != "" {
+		t.Fatalf("new index: Source = %q, %v; want none", src, err)
+	}
+	if got, err := ix.ProductIDs(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("new index: ProductIDs = %v, %v; want none", got, err)
+	}
+	if err := ix.Put(ctx, fixtures()...); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Remove(ctx, 3, 12); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.SetSource(ctx, `{"database_id":"a"}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	ix, err = catalogsearch.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if src, err := ix.Source(ctx); err != nil || src != `{"database_id":"a"}` {
+		t.Fatalf("after reopen: Source = %q, %v", src, err)
+	}
+	got, err := ix.ProductIDs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if want := []ids.ID{1, 2, 4, 5, 6, 7, 8, 9, 10, 11}; !slices.Equal(got, want) {
+		t.Fatalf("ProductIDs = %v, want %v", got, want)
+	}
+	if err := ix.SetSource(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if src, err := ix.Source(ctx); err != nil || src != "" {
+		t.Fatalf("after clearing: Source = %q, %v", src, err)
+	}
+}

@@ -52,8 +52,6 @@ var (
 	snackFlavor  = specDef{name: "口味", values: "原味|香辣|五香|蜂蜜黄油|海苔|芝士|黑胡椒"}
 	bedSize      = specDef{name: "尺寸", values: "1.2m床|1.5m床|1.8m床|2.0m床", step: 15}
 	creamVolume  = specDef{name: "容量", values: "15ml|30ml|50ml|75ml", step: 45}
-	bundle       = specDef{name: "套装", values: "单件装|两件装|家庭装", step: 80}
-	pack         = specDef{name: "规格", values: "单盒装|3盒装|6盒装", step: 150}
 )
 
 var catalogTree = []topDef{

@@ -258,10 +258,15 @@ func (s *Store) Expired(ctx context.Context, now time.Time, limit int) ([]string
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.Read().QueryContext(ctx, "SELECT ref FROM reservations WHERE status = ? AND expires_at < ?"+
+	return s.refs(ctx, "expired", "SELECT ref FROM reservations WHERE status = ? AND expires_at < ?"+
 		" ORDER BY expires_at, ref LIMIT ?", string(inventory.Held), sqldb.Time(now), limit)
+}
+
+// refs runs a query listing reservation refs.
+func (s *Store) refs(ctx context.Context, what, query string, args ...any) ([]string, error) {
+	rows, err := s.db.Read().QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("select expired reservations: %w", err)
+		return nil, fmt.Errorf("select %s reservations: %w", what, err)
 	}
 	defer rows.Close()
 	var refs []string
@@ -281,21 +286,8 @@ func (s *Store) Unplaced(ctx context.Context, before time.Time, limit int) ([]st
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.Read().QueryContext(ctx, "SELECT ref FROM reservations WHERE status = ? AND placed = ? AND created_at < ?"+
+	return s.refs(ctx, "unplaced", "SELECT ref FROM reservations WHERE status = ? AND placed = ? AND created_at < ?"+
 		" ORDER BY created_at, ref LIMIT ?", string(inventory.Held), false, sqldb.Time(before), limit)
-	if err != nil {
-		return nil, fmt.Errorf("select unplaced reservations: %w", err)
-	}
-	defer rows.Close()
-	var refs []string
-	for rows.Next() {
-		var ref string
-		if err := rows.Scan(&ref); err != nil {
-			return nil, err
-		}
-		refs = append(refs, ref)
-	}
-	return refs, rows.Err()
 }
 
 // MarkPlaced records that refs belong to recorded orders.

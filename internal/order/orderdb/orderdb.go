@@ -65,8 +65,8 @@ func (s *Store) ClaimKey(ctx context.Context, k order.Idempotency) (order.Idempo
 	var out order.Idempotency
 	var claimed bool
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO order_idempotency (user_id, idem_key, request_hash, order_id, created_at)
-			VALUES (?, ?, ?, NULL, ?)`, k.UserID, k.Key, k.RequestHash, k.CreatedAt)
+		_, err := tx.ExecContext(ctx, `INSERT INTO order_idempotency (user_id, idem_key, request_hash, order_id, created_at, claimed_by)
+			VALUES (?, ?, ?, NULL, ?, ?)`, k.UserID, k.Key, k.RequestHash, k.CreatedAt, sqldb.NullString(k.ClaimedBy))
 		if err == nil {
 			out, claimed = k, true
 			return nil
@@ -98,23 +98,26 @@ func (s *Store) Key(ctx context.Context, userID ids.ID, key string) (order.Idemp
 func keyByID(ctx context.Context, q sqldb.Querier, userID ids.ID, key string) (order.Idempotency, error) {
 	var k order.Idempotency
 	var orderID sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT user_id, idem_key, request_hash, order_id, created_at
+	var claimedBy sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT user_id, idem_key, request_hash, order_id, created_at, claimed_by
 		FROM order_idempotency WHERE user_id = ? AND idem_key = ?`, userID, key).
-		Scan(&k.UserID, &k.Key, &k.RequestHash, &orderID, &k.CreatedAt)
+		Scan(&k.UserID, &k.Key, &k.RequestHash, &orderID, &k.CreatedAt, &claimedBy)
 	if err != nil {
 		// ErrNoRows included: the duplicate that made the caller look must exist.
 		return order.Idempotency{}, fmt.Errorf("select idempotency key: %w", err)
 	}
 	k.OrderID = ids.ID(orderID.Int64)
 	k.CreatedAt = k.CreatedAt.UTC()
+	k.ClaimedBy = claimedBy.String
 	return k, nil
 }
 
-// DropKey removes an in-progress claim; a completed claim (one that created an order) stays,
-// and an unknown key is not an error.
-func (s *Store) DropKey(ctx context.Context, userID ids.ID, key string) error {
+// DropKey removes the in-progress claim k; a completed claim (one that created an order), a
+// newer claim of the same key and an unknown key are left alone.
+func (s *Store) DropKey(ctx context.Context, k order.Idempotency) error {
 	_, err := s.db.Write().ExecContext(ctx,
-		"DELETE FROM order_idempotency WHERE user_id = ? AND idem_key = ? AND order_id IS NULL", userID, key)
+		"DELETE FROM order_idempotency WHERE user_id = ? AND idem_key = ? AND order_id IS NULL AND created_at = ?",
+		k.UserID, k.Key, sqldb.Time(k.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("drop idempotency key: %w", err)
 	}

@@ -224,7 +224,7 @@ func hash(c byte) string {
 func (h *harness) idempotency(t *testing.T) {
 	buyer, other := h.gen.New(), h.gen.New()
 	at := h.at(20)
-	k := order.Idempotency{UserID: buyer, Key: "Key-1", RequestHash: hash('a'), CreatedAt: at}
+	k := order.Idempotency{UserID: buyer, Key: "Key-1", RequestHash: hash('a'), CreatedAt: at, ClaimedBy: "instance-1"}
 	got, claimed, err := h.store.ClaimKey(ctx, k)
 	if err != nil || !claimed || got != k {
 		t.Fatalf("first claim = %+v, %v, %v; want %+v claimed", got, claimed, err, k)
@@ -258,7 +258,7 @@ func (h *harness) idempotency(t *testing.T) {
 	if err := h.store.Create(ctx, again, created(again), "Key-1", h.event(t, orderevents.TypeCreated, again)); err == nil {
 		t.Fatal("a second order completed an already completed claim")
 	}
-	if err := h.store.DropKey(ctx, buyer, "Key-1"); err != nil {
+	if err := h.store.DropKey(ctx, got); err != nil {
 		t.Fatal(err)
 	}
 	if got, _, _ := h.store.ClaimKey(ctx, order.Idempotency{UserID: buyer, Key: "Key-1", RequestHash: hash('z')}); got.OrderID != o.ID {
@@ -272,14 +272,27 @@ func (h *harness) idempotency(t *testing.T) {
 		t.Fatalf("refused create left an order (%v) or %d outbox rows", err, h.outboxRows(t, again))
 	}
 
-	// DropKey frees an in-progress claim for a retry; dropping an unknown key is fine.
-	if err := h.store.DropKey(ctx, other, "Key-1"); err != nil {
+	// DropKey frees an in-progress claim for a retry, but only the claim it names: a newer
+	// claim of the key (another retry took it over) stays.
+	held, found, err := h.store.Key(ctx, other, "Key-1")
+	if err != nil || !found || held.OrderID != 0 || held.ClaimedBy != "" {
+		t.Fatalf("in-progress claim = %+v, %v, %v", held, found, err)
+	}
+	stale := held
+	stale.CreatedAt = held.CreatedAt.Add(-time.Second)
+	if err := h.store.DropKey(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := h.store.Key(ctx, other, "Key-1"); !found {
+		t.Fatal("DropKey of an older claim removed the current one")
+	}
+	if err := h.store.DropKey(ctx, held); err != nil {
 		t.Fatal(err)
 	}
 	if _, claimed, err := h.store.ClaimKey(ctx, order.Idempotency{UserID: other, Key: "Key-1", RequestHash: hash('e')}); err != nil || !claimed {
 		t.Fatalf("claim after drop = %v, %v; want claimed", claimed, err)
 	}
-	if err := h.store.DropKey(ctx, other, "no-such-key"); err != nil {
+	if err := h.store.DropKey(ctx, order.Idempotency{UserID: other, Key: "no-such-key", CreatedAt: at}); err != nil {
 		t.Fatal(err)
 	}
 	// Key reads claims without writing.

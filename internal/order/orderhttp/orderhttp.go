@@ -20,12 +20,13 @@ import (
 
 type handlers struct{ svc *order.Service }
 
-// Routes registers the order endpoints.
-func Routes(rt *web.Router, svc *order.Service, tokens *auth.Tokens) {
+// Routes registers the order endpoints. createLimit wraps order creation inside buyer
+// authentication, so it can count per buyer.
+func Routes(rt *web.Router, svc *order.Service, tokens *auth.Tokens, createLimit web.Middleware) {
 	h := &handlers{svc: svc}
 	buyer := func(f web.HandlerFunc) http.Handler { return tokens.Buyer(f) }
 	staff := func(f web.HandlerFunc) http.Handler { return tokens.Staff(auth.RoleAdmin, auth.RoleOperator)(f) }
-	rt.Handle("POST /api/v1/orders", buyer(h.create))
+	rt.Handle("POST /api/v1/orders", tokens.Buyer(createLimit(web.HandlerFunc(h.create))))
 	rt.Handle("GET /api/v1/orders", buyer(h.list))
 	rt.Handle("GET /api/v1/orders/{id}", buyer(h.get))
 	rt.Handle("POST /api/v1/orders/{id}/cancel", buyer(h.cancel))

@@ -102,39 +102,37 @@ func paymentWhere(ctx context.Context, q sqldb.Querier, suffix, where string, ar
 }
 
 // StartPayment inserts p, or returns the order's payment with this provider; a pending one
-// takes the new method.
+// takes the new method. The insert comes first: a locking read of a row that is not there yet
+// takes a gap lock on MySQL, and buyers paying different orders at once then deadlock on
+// each other's inserts; the unique (order_no, provider) decides a race for the same order.
 func (s *Store) StartPayment(ctx context.Context, p payment.Payment) (payment.Payment, error) {
 	var out payment.Payment
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		existing, err := paymentWhere(ctx, tx, tx.ForUpdate(), "order_no = ? AND provider = ?", p.OrderNo, p.Provider)
-		switch {
-		case err == nil:
-			if existing.Status == payment.Pending && existing.Method != p.Method {
-				existing.Method = p.Method
-				if _, err := tx.ExecContext(ctx, "UPDATE payments SET method = ?, updated_at = ? WHERE id = ?",
-					p.Method, sqldb.Time(p.UpdatedAt), existing.ID); err != nil {
-					return fmt.Errorf("update payment method: %w", err)
-				}
-			}
-			out = existing
-			return nil
-		case !errors.Is(err, payment.ErrPaymentNotFound):
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO payments ("+paymentColumns+`)
+		_, err := tx.ExecContext(ctx, "INSERT INTO payments ("+paymentColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, '', '{}', ?, NULL, NULL, ?, 0, ?, ?)`,
 			p.ID, p.OrderID, p.OrderNo, p.UserID, p.Provider, p.Method, p.Amount, p.Status, sqldb.Time(p.ExpiresAt),
 			sqldb.NullTime(p.NextQueryAt), sqldb.Time(p.CreatedAt), sqldb.Time(p.UpdatedAt))
-		if err != nil {
-			// A concurrent start won the unique (order_no, provider): the retry reads its row.
+		if err == nil {
+			out = p
+			return nil
+		}
+		if !sqldb.IsUniqueViolation(err) {
 			return fmt.Errorf("insert payment: %w", err)
 		}
-		out = p
+		existing, err := paymentWhere(ctx, tx, tx.ForUpdate(), "order_no = ? AND provider = ?", p.OrderNo, p.Provider)
+		if err != nil {
+			return err
+		}
+		if existing.Status == payment.Pending && existing.Method != p.Method {
+			existing.Method = p.Method
+			if _, err := tx.ExecContext(ctx, "UPDATE payments SET method = ?, updated_at = ? WHERE id = ?",
+				p.Method, sqldb.Time(p.UpdatedAt), existing.ID); err != nil {
+				return fmt.Errorf("update payment method: %w", err)
+			}
+		}
+		out = existing
 		return nil
 	})
-	if err != nil && sqldb.IsUniqueViolation(err) {
-		return s.PaymentByTradeNo(ctx, p.Provider, p.OrderNo)
-	}
 	return out, err
 }
 
@@ -244,11 +242,12 @@ func updatePayment(ctx context.Context, tx *sqldb.Tx, p payment.Payment) error {
 
 // ClaimDuePayments claims pending payments whose query is due, skipping rows another
 // instance holds, and moves their next query on before committing.
-func (s *Store) ClaimDuePayments(ctx context.Context, now time.Time, next func(payment.Payment) time.Time, limit int) ([]payment.Payment, error) {
+func (s *Store) ClaimDuePayments(ctx context.Context, now time.Time, next func(payment.Payment) time.Time, limit int, by payment.Claimant) ([]payment.Payment, error) {
 	var out []payment.Payment
+	due, args := dueClause(now, by)
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		list, err := s.payments(ctx, tx, "status = ? AND next_query_at <= ? ORDER BY next_query_at, id LIMIT ?"+s.db.SkipLocked(),
-			payment.Pending, sqldb.Time(now), limit)
+		list, err := s.payments(ctx, tx, "status = ? AND "+due+" ORDER BY next_query_at, id LIMIT ?"+s.db.SkipLocked(),
+			append(append([]any{payment.Pending}, args...), limit)...)
 		if err != nil {
 			return err
 		}
@@ -256,8 +255,8 @@ func (s *Store) ClaimDuePayments(ctx context.Context, now time.Time, next func(p
 			at := sqldb.Time(next(list[i]))
 			list[i].NextQueryAt = &at
 			list[i].QueryAttempts++
-			if _, err := tx.ExecContext(ctx, "UPDATE payments SET next_query_at = ?, query_attempts = ? WHERE id = ?",
-				at, list[i].QueryAttempts, list[i].ID); err != nil {
+			if _, err := tx.ExecContext(ctx, "UPDATE payments SET next_query_at = ?, query_attempts = ?, query_claimed_by = ? WHERE id = ?",
+				at, list[i].QueryAttempts, claimer(by), list[i].ID); err != nil {
 				return fmt.Errorf("claim payment: %w", err)
 			}
 		}
@@ -265,6 +264,47 @@ func (s *Store) ClaimDuePayments(ctx context.Context, now time.Time, next func(p
 		return nil
 	})
 	return out, err
+}
+
+// dueClause selects rows whose query is due, or whose querier died mid-query.
+func dueClause(now time.Time, by payment.Claimant) (string, []any) {
+	if by == nil {
+		return "next_query_at <= ?", []any{sqldb.Time(now)}
+	}
+	// This instance's own claims count as due too: one querier runs per instance, so any it
+	// holds belong to a sweep that failed before releasing them.
+	dead, arg := by.Dead("query_claimed_by")
+	return "(next_query_at <= ? OR " + dead + " OR query_claimed_by = ?)", []any{sqldb.Time(now), arg, by.ID()}
+}
+
+// claimer is the value of a claim column: the instance, or NULL without one.
+func claimer(by payment.Claimant) any {
+	if by == nil {
+		return nil
+	}
+	return by.ID()
+}
+
+// ReleasePaymentClaim ends by's query claim on a payment (a claim another instance took
+// over stays).
+func (s *Store) ReleasePaymentClaim(ctx context.Context, id ids.ID, by payment.Claimant) error {
+	return s.releaseClaim(ctx, "payments", id, by)
+}
+
+// ReleaseRefundClaim ends by's query claim on a refund.
+func (s *Store) ReleaseRefundClaim(ctx context.Context, id ids.ID, by payment.Claimant) error {
+	return s.releaseClaim(ctx, "payment_refunds", id, by)
+}
+
+func (s *Store) releaseClaim(ctx context.Context, table string, id ids.ID, by payment.Claimant) error {
+	if by == nil {
+		return nil
+	}
+	if _, err := s.db.Write().ExecContext(ctx, "UPDATE "+table+" SET query_claimed_by = NULL WHERE id = ? AND query_claimed_by = ?",
+		id, by.ID()); err != nil {
+		return fmt.Errorf("release query claim: %w", err)
+	}
+	return nil
 }
 
 // ---- refunds ----
@@ -397,18 +437,20 @@ func (s *Store) UpdateRefund(ctx context.Context, id ids.ID, fn func(*payment.Re
 }
 
 // ClaimDueRefunds claims pending refunds whose query is due and moves it to next.
-func (s *Store) ClaimDueRefunds(ctx context.Context, now, next time.Time, limit int) ([]payment.Refund, error) {
+func (s *Store) ClaimDueRefunds(ctx context.Context, now, next time.Time, limit int, by payment.Claimant) ([]payment.Refund, error) {
 	var out []payment.Refund
+	due, args := dueClause(now, by)
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		list, err := s.refunds(ctx, tx, "status = ? AND next_query_at <= ? ORDER BY next_query_at, id LIMIT ?"+s.db.SkipLocked(),
-			payment.RefundRequested, sqldb.Time(now), limit)
+		list, err := s.refunds(ctx, tx, "status = ? AND "+due+" ORDER BY next_query_at, id LIMIT ?"+s.db.SkipLocked(),
+			append(append([]any{payment.RefundRequested}, args...), limit)...)
 		if err != nil {
 			return err
 		}
 		at := sqldb.Time(next)
 		for i := range list {
 			list[i].NextQueryAt = &at
-			if _, err := tx.ExecContext(ctx, "UPDATE payment_refunds SET next_query_at = ? WHERE id = ?", at, list[i].ID); err != nil {
+			if _, err := tx.ExecContext(ctx, "UPDATE payment_refunds SET next_query_at = ?, query_claimed_by = ? WHERE id = ?",
+				at, claimer(by), list[i].ID); err != nil {
 				return fmt.Errorf("claim refund: %w", err)
 			}
 		}

@@ -34,9 +34,11 @@ func TestStoreConformance(t *testing.T) {
 			base: time.Date(2026, 5, 1, 8, 0, 0, 123456000, time.UTC)}
 		t.Run("start and read", h.startAndRead)
 		t.Run("concurrent starts", h.concurrentStarts)
+		t.Run("concurrent starts of many orders", h.concurrentStartsOfManyOrders)
 		t.Run("update writes events", h.updateWritesEvents)
 		t.Run("concurrent mark succeeded applies once", h.markSucceededOnce)
 		t.Run("claims skip each other", h.claims)
+		t.Run("claims of a dead querier", h.deadQuerier)
 		t.Run("refunds", h.refunds)
 		t.Run("concurrent refunds never exceed the payment", h.concurrentRefunds)
 		t.Run("idempotency keys", h.keys)
@@ -121,6 +123,23 @@ func (h *harness) concurrentStarts(t *testing.T) {
 			t.Fatalf("concurrent starts made several payments: %v", got)
 		}
 	}
+}
+
+// Buyers paying different orders at once all start their payments: no two starts lock
+// each other out (on MySQL a locking read of a missing row would take gap locks that make
+// concurrent inserts deadlock, past the store's retries).
+func (h *harness) concurrentStartsOfManyOrders(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			p := h.newPayment("many", 100)
+			p.NextQueryAt = nil // not due: the claim tests count what is
+			if _, err := h.store.StartPayment(ctx, p); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func (h *harness) updateWritesEvents(t *testing.T) {
@@ -209,7 +228,7 @@ func (h *harness) claims(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			list, err := h.store.ClaimDuePayments(ctx, now, func(payment.Payment) time.Time { return later }, 8)
+			list, err := h.store.ClaimDuePayments(ctx, now, func(payment.Payment) time.Time { return later }, 8, nil)
 			if err != nil {
 				t.Error(err)
 				return
@@ -235,7 +254,7 @@ func (h *harness) claims(t *testing.T) {
 	if len(seen) == 0 {
 		t.Fatal("nothing claimed")
 	}
-	rest, err := h.store.ClaimDuePayments(ctx, now, func(payment.Payment) time.Time { return later }, 100)
+	rest, err := h.store.ClaimDuePayments(ctx, now, func(payment.Payment) time.Time { return later }, 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,6 +262,51 @@ func (h *harness) claims(t *testing.T) {
 		if seen[p.ID] > 0 {
 			t.Fatalf("payment %s claimed again before its next query", p.ID)
 		}
+	}
+}
+
+// claimant is a querier process; the processes named in dead have died.
+type claimant struct {
+	id   string
+	dead string
+}
+
+func (c claimant) ID() string { return c.id }
+func (c claimant) Dead(column string) (string, any) {
+	return "(" + column + " = ?)", c.dead
+}
+
+// A payment whose querier died mid-query is due again at once, whatever its next query
+// time says; one whose querier finished (released) or lives is not.
+func (h *harness) deadQuerier(t *testing.T) {
+	provider := fmt.Sprintf("dead%d", h.seq.Add(1))
+	a, b := h.start(t, h.newPayment(provider, 100)), h.start(t, h.newPayment(provider, 200))
+	now := h.base.Add(2 * time.Minute)
+	later := now.Add(time.Hour)
+	first, second := claimant{id: "first", dead: "none"}, claimant{id: "second", dead: "first"}
+	mine := func(list []payment.Payment) (out []ids.ID) {
+		for _, p := range list {
+			if p.Provider == provider {
+				out = append(out, p.ID)
+			}
+		}
+		return out
+	}
+	got, err := h.store.ClaimDuePayments(ctx, now, func(payment.Payment) time.Time { return later }, 100, first)
+	if err != nil || len(mine(got)) != 2 {
+		t.Fatalf("first claim: %v %v", mine(got), err)
+	}
+	if err := h.store.ReleasePaymentClaim(ctx, b.ID, first); err != nil {
+		t.Fatal(err)
+	}
+	// "first" died holding a: another querier takes it, not b (finished), before `later`.
+	got, err = h.store.ClaimDuePayments(ctx, now, func(payment.Payment) time.Time { return later }, 100, second)
+	if ids := mine(got); err != nil || len(ids) != 1 || ids[0] != a.ID {
+		t.Fatalf("after the querier died: %v %v; want only %s", ids, err, a.ID)
+	}
+	got, err = h.store.ClaimDuePayments(ctx, now, func(payment.Payment) time.Time { return later }, 100, claimant{id: "third", dead: "first"})
+	if err != nil || len(mine(got)) != 0 {
+		t.Fatalf("a live querier's claim was taken: %v %v", mine(got), err)
 	}
 }
 
@@ -323,7 +387,7 @@ func (h *harness) refunds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	due, err := h.store.ClaimDueRefunds(ctx, h.base.Add(time.Hour), h.base.Add(2*time.Hour), 100)
+	due, err := h.store.ClaimDueRefunds(ctx, h.base.Add(time.Hour), h.base.Add(2*time.Hour), 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,14 +23,15 @@ type handlers struct {
 	ips *web.ClientIPs
 }
 
-// Routes registers the payment endpoints.
-func Routes(rt *web.Router, svc *payment.Service, tokens *auth.Tokens, ips *web.ClientIPs) {
+// Routes registers the payment endpoints. initiateLimit wraps starting a payment inside
+// buyer authentication, so it can count per buyer.
+func Routes(rt *web.Router, svc *payment.Service, tokens *auth.Tokens, ips *web.ClientIPs, initiateLimit web.Middleware) {
 	h := &handlers{svc: svc, ips: ips}
 	buyer := func(f web.HandlerFunc) http.Handler { return tokens.Buyer(f) }
 	staff := func(f web.HandlerFunc) http.Handler { return tokens.Staff(auth.RoleAdmin, auth.RoleOperator)(f) }
 	admin := func(f web.HandlerFunc) http.Handler { return tokens.Staff(auth.RoleAdmin)(f) }
 	rt.HandleFunc("GET /api/v1/payment-methods", h.methods)
-	rt.Handle("POST /api/v1/orders/{id}/payments", buyer(h.initiate))
+	rt.Handle("POST /api/v1/orders/{id}/payments", tokens.Buyer(initiateLimit(web.HandlerFunc(h.initiate))))
 	rt.Handle("GET /api/v1/orders/{id}/payments", buyer(h.list))
 	rt.HandleFunc("POST /api/v1/payments/notify/{provider}", h.notify)
 	rt.Handle("GET /api/v1/admin/orders/{id}/payments", staff(h.staffList))

@@ -2,14 +2,19 @@
 // (cashier, signed asynchronous notify, query, close, refund, bill) can be exercised with no
 // merchant account. It behaves like a real provider: it keeps its own books in its own
 // tables, signs every notify with its Ed25519 key and sends it over HTTP to the notify URL
-// it was given, and retries a notify that was not acknowledged.
+// it was given, and retries a notify that was not acknowledged — from a table written with
+// the payment, so a crash right after the cashier said "Paid" loses nothing. Its cashier pays
+// only through the pay link the payment API returned (signed, expiring), never by order
+// number alone.
 package sandbox
 
 import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
 	"encoding/base64"
@@ -21,7 +26,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minimart/minimart/internal/payment"
@@ -47,38 +51,44 @@ const (
 // notifyWindow is how old (or how far ahead) a notify's timestamp may be.
 const notifyWindow = 5 * time.Minute
 
-// notifyRetries is how long an unacknowledged notify is retried, as real providers do.
-var notifyRetries = []time.Duration{0, time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}
+// notifyRetries is the wait before each further try of an unacknowledged notify, as real
+// providers retry; after the last the notify is tried every maxNotifyWait until
+// notifyGiveUp has passed since the payment.
+var notifyRetries = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}
+
+const (
+	maxNotifyWait = 30 * time.Minute
+	notifyGiveUp  = 24 * time.Hour
+	// notifyLease bounds one delivery try; a claim is also freed as soon as its instance dies.
+	notifyLease = 30 * time.Second
+	// notifyBatch is how many due notifies one round claims.
+	notifyBatch = 20
+	// linkGrace keeps a pay link working this long after its trade expires, so the cashier
+	// can still say the payment expired rather than refuse the link.
+	linkGrace = time.Hour
+)
 
 // Provider is the sandbox payment provider.
 type Provider struct {
 	db        *sqldb.DB
 	key       ed25519.PrivateKey
+	linkKey   []byte
 	publicURL func() string
 	client    *http.Client
 	log       *slog.Logger
 	now       func() time.Time
-
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// wake tells the notify sender that a notify was just written.
+	wake chan struct{}
 }
 
 var _ payment.Provider = (*Provider)(nil)
 
 // New returns the sandbox over db, signing with key; its cashier pages are under publicURL.
-// Stop ends notify deliveries still being retried.
+// RunNotifier delivers its notifies.
 func New(db *sqldb.DB, key ed25519.PrivateKey, publicURL func() string, log *slog.Logger) *Provider {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Provider{db: db, key: key, publicURL: publicURL, client: &http.Client{Timeout: 10 * time.Second},
-		log: log, now: time.Now, ctx: ctx, cancel: cancel}
-}
-
-// Stop stops retrying notifies and waits for deliveries in flight.
-func (p *Provider) Stop() error {
-	p.cancel()
-	p.wg.Wait()
-	return nil
+	mac := sha256.Sum256(append([]byte("minimart sandbox pay link\x00"), key.Seed()...))
+	return &Provider{db: db, key: key, linkKey: mac[:], publicURL: publicURL, client: &http.Client{Timeout: 10 * time.Second},
+		log: log, now: time.Now, wake: make(chan struct{}, 1)}
 }
 
 // Name is "sandbox".
@@ -87,9 +97,42 @@ func (p *Provider) Name() string { return "sandbox" }
 // Methods offers the sandbox cashier.
 func (p *Provider) Methods() []payment.Method { return []payment.Method{payment.SandboxPay} }
 
-// CashierURL is the cashier page of a trade.
-func (p *Provider) CashierURL(outTradeNo string) string {
-	return strings.TrimRight(p.publicURL(), "/") + "/sandbox/pay/" + outTradeNo
+// CashierURL is the cashier page of a trade: its pay link, working until the trade expires
+// (and linkGrace more).
+func (p *Provider) CashierURL(outTradeNo string, expiresAt time.Time) string {
+	return strings.TrimRight(p.publicURL(), "/") + "/sandbox/pay/" + outTradeNo + "/" + p.linkToken(outTradeNo, expiresAt.Add(linkGrace))
+}
+
+// ErrPayLink is the cashier's answer to a link the payment API did not hand out, or one
+// whose time is up.
+var ErrPayLink = errs.New(errs.Forbidden, "pay_link_invalid",
+	"this pay link is not valid or has expired; open the pay_url the payment API returned")
+
+// linkToken is "<unix expiry>.<HMAC of the trade and the expiry>": only this shop can make
+// one, so an order number alone pays nothing.
+func (p *Provider) linkToken(outTradeNo string, until time.Time) string {
+	exp := strconv.FormatInt(until.Unix(), 10)
+	return exp + "." + base64.RawURLEncoding.EncodeToString(p.linkMAC(outTradeNo, exp))
+}
+
+func (p *Provider) linkMAC(outTradeNo, exp string) []byte {
+	m := hmac.New(sha256.New, p.linkKey)
+	m.Write([]byte(outTradeNo + "\n" + exp))
+	return m.Sum(nil)
+}
+
+// checkLink accepts a token linkToken made for this trade that has not run out.
+func (p *Provider) checkLink(outTradeNo, token string) error {
+	exp, sig, ok := strings.Cut(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	if !ok || err != nil || !hmac.Equal(raw, p.linkMAC(outTradeNo, exp)) {
+		return ErrPayLink
+	}
+	unix, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || p.now().After(time.Unix(unix, 0)) {
+		return ErrPayLink
+	}
+	return nil
 }
 
 // Prepay opens the trade in the sandbox's books (again: same numbers, same trade) and
@@ -102,6 +145,7 @@ func (p *Provider) Prepay(ctx context.Context, req payment.PrepayRequest) (payme
 	if err != nil && !sqldb.IsUniqueViolation(err) {
 		return payment.Instructions{}, fmt.Errorf("%w: sandbox: %v", payment.ErrProvider, err)
 	}
+	expiresAt := req.ExpiresAt
 	if err != nil {
 		t, err := p.trade(ctx, req.OutTradeNo)
 		if err != nil {
@@ -110,8 +154,9 @@ func (p *Provider) Prepay(ctx context.Context, req payment.PrepayRequest) (payme
 		if t.Amount != req.Amount {
 			return payment.Instructions{}, payment.ErrProvider.Withf("sandbox: out_trade_no %s was opened with another amount", req.OutTradeNo)
 		}
+		expiresAt = t.ExpiresAt
 	}
-	return payment.Instructions{PayURL: p.CashierURL(req.OutTradeNo)}, nil
+	return payment.Instructions{PayURL: p.CashierURL(req.OutTradeNo, expiresAt)}, nil
 }
 
 // Trade is a trade in the sandbox's books.
@@ -156,11 +201,10 @@ var (
 	ErrTradeExpired = errs.New(errs.Conflict, "payment_expired", "this payment's time to pay has run out")
 )
 
-// Pay is the buyer clicking Pay: the trade succeeds (once) and its signed notify is sent to
-// the shop in the background, retried until acknowledged.
+// Pay is the buyer clicking Pay: the trade succeeds (once) and its signed notify is written
+// in the same transaction, for RunNotifier to deliver until acknowledged.
 func (p *Provider) Pay(ctx context.Context, outTradeNo string) (Trade, error) {
 	var t Trade
-	first := false
 	err := p.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		var err error
 		t, err = scanTrade(tx.QueryRowContext(ctx, "SELECT "+tradeColumns+" FROM sandbox_trades WHERE out_trade_no = ?"+tx.ForUpdate(), outTradeNo))
@@ -179,21 +223,34 @@ func (p *Provider) Pay(ctx context.Context, outTradeNo string) (Trade, error) {
 		if _, err := tx.ExecContext(ctx, "UPDATE sandbox_trades SET status = 'success', paid_at = ? WHERE out_trade_no = ?", now, outTradeNo); err != nil {
 			return err
 		}
-		t.Status, t.PaidAt, first = "success", &now, true
-		return nil
+		t.Status, t.PaidAt = "success", &now
+		body, err := json.Marshal(notifyBody{Kind: payment.NoticeTrade, OutTradeNo: t.OutTradeNo, TransactionID: t.TransactionID,
+			State: payment.TradeSuccess, Amount: t.Amount, PaidAt: t.PaidAt})
+		if err != nil {
+			return err
+		}
+		return p.owe(ctx, tx, "trade:"+t.OutTradeNo, t.NotifyURL, body)
 	})
 	if err != nil {
 		return Trade{}, err
 	}
-	if first {
-		body, err := json.Marshal(notifyBody{Kind: payment.NoticeTrade, OutTradeNo: t.OutTradeNo, TransactionID: t.TransactionID,
-			State: payment.TradeSuccess, Amount: t.Amount, PaidAt: t.PaidAt})
-		if err != nil {
-			return Trade{}, err
-		}
-		p.deliver(t.NotifyURL, body)
-	}
 	return t, nil
+}
+
+// owe records a notify to deliver and wakes the sender once the transaction commits.
+func (p *Provider) owe(ctx context.Context, tx *sqldb.Tx, id, url string, body []byte) error {
+	now := sqldb.Time(p.now())
+	if _, err := tx.ExecContext(ctx, "INSERT INTO sandbox_notifies (id, url, body, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?, ?)",
+		id, url, string(body), now, now); err != nil {
+		return err
+	}
+	tx.AfterCommit(func() {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	})
+	return nil
 }
 
 // notifyBody is the JSON a sandbox notify carries.
@@ -231,27 +288,123 @@ func signedMessage(ts, nonce string, body []byte) []byte {
 	return append(msg, '\n')
 }
 
-// deliver posts a signed notify in the background until it is acknowledged with a 2xx.
-func (p *Provider) deliver(url string, body []byte) {
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for _, wait := range notifyRetries {
-			select {
-			case <-p.ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-			if p.post(url, body) {
-				return
-			}
-		}
-		p.log.Warn("sandbox notify not acknowledged; the shop's active query will find the result", slog.String("url", url))
-	}()
+// Claimant is the process's liveness registration (liveness.Instance): the sender's claims
+// name it, and notifies claimed by an instance that died are taken over at once.
+type Claimant interface {
+	ID() string
+	Dead(column string) (cond string, arg any)
 }
 
-func (p *Provider) post(url string, body []byte) bool {
-	req, err := http.NewRequestWithContext(p.ctx, http.MethodPost, url, bytes.NewReader(body))
+// RunNotifier delivers the notifies the sandbox owes until ctx ends: each is posted, signed,
+// until the shop acknowledges it with a 2xx, retried as providers retry. Several instances
+// may run it: a claim keeps the others off a notify while it is being sent.
+func (p *Provider) RunNotifier(ctx context.Context, c Claimant) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		n, err := p.sendDue(ctx, c)
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("sandbox notifies not sent; trying again", slog.String("error", err.Error()))
+		}
+		if n == notifyBatch {
+			continue // more are due
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.wake:
+		case <-t.C:
+		}
+	}
+}
+
+type owed struct {
+	id, url, body string
+	attempts      int
+	createdAt     time.Time
+}
+
+// sendDue claims due notifies, posts each and records the outcome; it returns how many it
+// claimed.
+func (p *Provider) sendDue(ctx context.Context, c Claimant) (int, error) {
+	var due []owed
+	now := sqldb.Time(p.now())
+	dead, deadArg := c.Dead("claimed_by")
+	err := p.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		due = due[:0]
+		// This instance's own claims are free as well: one sender runs per instance, so any it
+		// holds belong to a round that failed before recording its outcome.
+		rows, err := tx.QueryContext(ctx, "SELECT id, url, body, attempts, created_at FROM sandbox_notifies WHERE next_attempt_at <= ?"+
+			" AND (claimed_until IS NULL OR claimed_until <= ? OR "+dead+" OR claimed_by = ?) ORDER BY next_attempt_at, id LIMIT ?"+p.db.SkipLocked(),
+			now, now, deadArg, c.ID(), notifyBatch)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var o owed
+			if err := rows.Scan(&o.id, &o.url, &o.body, &o.attempts, &o.createdAt); err != nil {
+				rows.Close()
+				return err
+			}
+			due = append(due, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(due) == 0 {
+			return err
+		}
+		list := make([]string, len(due))
+		for i, o := range due {
+			list[i] = o.id
+		}
+		in, args := sqldb.InList(list)
+		_, err = tx.ExecContext(ctx, "UPDATE sandbox_notifies SET claimed_by = ?, claimed_until = ? WHERE id IN ("+in+")",
+			append([]any{c.ID(), now.Add(notifyLease)}, args...)...)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("claim sandbox notifies: %w", err)
+	}
+	var errList []error
+	for _, o := range due {
+		if err := p.send(ctx, o); err != nil {
+			errList = append(errList, err)
+		}
+	}
+	return len(due), errors.Join(errList...)
+}
+
+// send delivers one notify (settling its refund first, as a provider settles before it
+// tells) and records the outcome.
+func (p *Provider) send(ctx context.Context, o owed) error {
+	if no, ok := strings.CutPrefix(o.id, "refund:"); ok {
+		if _, err := p.db.Write().ExecContext(ctx, "UPDATE sandbox_refunds SET status = 'succeeded', completed_at = ? WHERE out_refund_no = ? AND status = 'pending'",
+			sqldb.Time(p.now()), no); err != nil {
+			return fmt.Errorf("settle sandbox refund %s: %w", no, err)
+		}
+	}
+	if p.post(ctx, o.url, []byte(o.body)) {
+		_, err := p.db.Write().ExecContext(ctx, "DELETE FROM sandbox_notifies WHERE id = ?", o.id)
+		return err
+	}
+	if p.now().Sub(o.createdAt) > notifyGiveUp {
+		p.log.Warn("sandbox notify never acknowledged; giving up (the shop's active query finds the result)",
+			slog.String("notify", o.id), slog.String("url", o.url), slog.Int("attempts", o.attempts+1))
+		_, err := p.db.Write().ExecContext(ctx, "DELETE FROM sandbox_notifies WHERE id = ?", o.id)
+		return err
+	}
+	wait := maxNotifyWait
+	if o.attempts < len(notifyRetries) {
+		wait = notifyRetries[o.attempts]
+	}
+	_, err := p.db.Write().ExecContext(ctx, "UPDATE sandbox_notifies SET attempts = attempts + 1, next_attempt_at = ?,"+
+		" claimed_by = NULL, claimed_until = NULL WHERE id = ?", sqldb.Time(p.now().Add(wait)), o.id)
+	return err
+}
+
+func (p *Provider) post(ctx context.Context, url string, body []byte) bool {
+	ctx, cancel := context.WithTimeout(ctx, notifyLease/2)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return false
 	}
@@ -364,7 +517,6 @@ func (p *Provider) Close(ctx context.Context, outTradeNo string) error {
 // it in the background with a signed refund notify, as providers do.
 func (p *Provider) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
 	var out payment.RefundResult
-	created := false
 	err := p.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		t, err := scanTrade(tx.QueryRowContext(ctx, "SELECT "+tradeColumns+" FROM sandbox_trades WHERE out_trade_no = ?"+tx.ForUpdate(), req.OutTradeNo))
 		if err != nil {
@@ -387,11 +539,18 @@ func (p *Provider) Refund(ctx context.Context, req payment.RefundRequest) (payme
 			return payment.ErrProvider.Withf("sandbox: refund of %d fen exceeds what is left of %d", req.Amount, t.Amount-refunded)
 		}
 		out = payment.RefundResult{RefundID: "SBR" + randomHex(12), State: payment.RefundPending, Amount: req.Amount}
-		_, err = tx.ExecContext(ctx, `INSERT INTO sandbox_refunds (out_refund_no, out_trade_no, refund_id, amount, notify_url,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_refunds (out_refund_no, out_trade_no, refund_id, amount, notify_url,
 			status, completed_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', NULL, ?)`,
-			req.OutRefundNo, req.OutTradeNo, out.RefundID, req.Amount, req.NotifyURL, sqldb.Time(p.now()))
-		created = err == nil
-		return err
+			req.OutRefundNo, req.OutTradeNo, out.RefundID, req.Amount, req.NotifyURL, sqldb.Time(p.now())); err != nil {
+			return err
+		}
+		// Settled when its notify is sent (see send), as a provider settles, then tells.
+		body, err := json.Marshal(notifyBody{Kind: payment.NoticeRefund, OutTradeNo: req.OutTradeNo, OutRefundNo: req.OutRefundNo,
+			RefundID: out.RefundID, RefundState: payment.RefundSucceeded, Amount: req.Amount})
+		if err != nil {
+			return err
+		}
+		return p.owe(ctx, tx, "refund:"+req.OutRefundNo, req.NotifyURL, body)
 	})
 	if err != nil {
 		if errors.Is(err, payment.ErrProvider) || errors.Is(err, payment.ErrTradeNotFound) {
@@ -399,42 +558,7 @@ func (p *Provider) Refund(ctx context.Context, req payment.RefundRequest) (payme
 		}
 		return payment.RefundResult{}, fmt.Errorf("%w: sandbox: %v", payment.ErrProvider, err)
 	}
-	if created {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			p.settleRefund(req.OutTradeNo, req.OutRefundNo)
-		}()
-	}
 	return out, nil
-}
-
-// settleRefund completes a pending refund and sends its notify.
-func (p *Provider) settleRefund(outTradeNo, outRefundNo string) {
-	ctx := p.ctx
-	now := sqldb.Time(p.now())
-	res, err := p.db.Write().ExecContext(ctx, "UPDATE sandbox_refunds SET status = 'succeeded', completed_at = ? WHERE out_refund_no = ? AND status = 'pending'", now, outRefundNo)
-	if err != nil {
-		p.log.Error("sandbox refund not settled", slog.String("out_refund_no", outRefundNo), slog.String("error", err.Error()))
-		return
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return
-	}
-	r, err := refundByNo(ctx, p.db.Read(), outRefundNo)
-	if err != nil {
-		return
-	}
-	var url string
-	if err := p.db.Read().QueryRowContext(ctx, "SELECT notify_url FROM sandbox_refunds WHERE out_refund_no = ?", outRefundNo).Scan(&url); err != nil {
-		return
-	}
-	body, err := json.Marshal(notifyBody{Kind: payment.NoticeRefund, OutTradeNo: outTradeNo, OutRefundNo: outRefundNo,
-		RefundID: r.RefundID, RefundState: payment.RefundSucceeded, Amount: r.Amount})
-	if err != nil {
-		return
-	}
-	p.deliver(url, body)
 }
 
 func refundByNo(ctx context.Context, q sqldb.Querier, outRefundNo string) (payment.RefundResult, error) {

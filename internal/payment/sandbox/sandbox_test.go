@@ -20,7 +20,6 @@ func newSandbox(t testing.TB) *sandbox.Provider {
 	copy(seed, "fixed seed for the sandbox tests")
 	p := sandbox.New(sqldbtest.SQLite(t, sandbox.Migrations), ed25519.NewKeyFromSeed(seed),
 		func() string { return "http://127.0.0.1:1" }, slog.New(slog.DiscardHandler))
-	t.Cleanup(func() { p.Stop() })
 	return p
 }
 

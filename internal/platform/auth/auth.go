@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/maypok86/otter/v2"
 
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -39,6 +40,9 @@ var (
 	ErrMissingToken = errs.New(errs.Unauthorized, "missing_token", "send an access token: Authorization: Bearer <token>")
 	ErrInvalidToken = errs.New(errs.Unauthorized, "invalid_token", "access token is invalid or expired; refresh it or log in again")
 	ErrForbidden    = errs.New(errs.Forbidden, "forbidden", "this account may not use this endpoint")
+	// ErrAccountDisabled refuses a valid staff token whose account was disabled or deleted
+	// after the token was issued (and a login to a disabled account).
+	ErrAccountDisabled = errs.New(errs.Unauthorized, "account_disabled", "this staff account is disabled or deleted; ask an administrator")
 )
 
 // Principal is who a verified token speaks for.
@@ -61,6 +65,71 @@ type Tokens struct {
 	ttl    time.Duration
 	parser *jwt.Parser
 	now    func() time.Time
+	staff  *staffCheck // nil: staff tokens are trusted until they expire
+}
+
+// StaffStatus says whether a staff account may still act, and in which role. The user module
+// answers it: in process, or over HTTP in the split shape. role is the account's current
+// role, "" for an account that is disabled, deleted or unknown; an error means the answer
+// cannot be known now.
+type StaffStatus interface {
+	StaffRole(ctx context.Context, id ids.ID) (role string, err error)
+}
+
+// staffCheck asks a StaffStatus and remembers each answer for a while, so an admin screen
+// making many calls costs the user module one lookup per account every few seconds.
+type staffCheck struct {
+	src     StaffStatus
+	answers *otter.Cache[ids.ID, string]
+}
+
+// staffStatusTimeout bounds one status lookup. The lookup is shared by every request for the
+// same account that arrives while it runs (otter's loader), so it runs detached from the
+// request that started it: that client leaving must not fail the others.
+const staffStatusTimeout = 5 * time.Second
+
+// staffStatusEntries bounds the remembered answers; a shop has far fewer staff accounts.
+const staffStatusEntries = 10_000
+
+// CheckingStaff returns tokens whose Staff middleware also asks src about the account,
+// at most once per account every fresh: a disabled or deleted account is refused (401
+// account_disabled), and the account's current role replaces the one in the token, so a
+// change takes effect within fresh instead of when the access token expires. When src cannot
+// answer, the request is refused with src's error — 503 dependency_unavailable from a user
+// service that does not answer, 500 from a failing local database — and never let through:
+// staff endpoints are not on the buyer's path, and letting a possibly disabled account act
+// is worse than asking staff to retry. Failed answers are not remembered.
+func (t *Tokens) CheckingStaff(src StaffStatus, fresh time.Duration) (*Tokens, error) {
+	answers, err := otter.New(&otter.Options[ids.ID, string]{
+		MaximumSize:      staffStatusEntries,
+		ExpiryCalculator: otter.ExpiryWriting[ids.ID, string](fresh),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("staff status cache: %w", err)
+	}
+	c := *t
+	c.staff = &staffCheck{src: src, answers: answers}
+	return &c, nil
+}
+
+// currentRole is the role staff member p acts in now: the token's without CheckingStaff,
+// else the account's current one; an account that may no longer act is ErrAccountDisabled.
+func (t *Tokens) currentRole(ctx context.Context, p Principal) (string, error) {
+	if t.staff == nil {
+		return p.Role, nil
+	}
+	role, err := t.staff.answers.Get(ctx, p.ID, otter.LoaderFunc[ids.ID, string](func(ctx context.Context, id ids.ID) (string, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), staffStatusTimeout)
+		defer cancel()
+		return t.staff.src.StaffRole(ctx, id)
+	}))
+	switch {
+	case err != nil:
+		return "", err
+	case role == "":
+		return "", ErrAccountDisabled
+	}
+	return role, nil
 }
 
 // NewTokens needs a key of at least 32 bytes.
@@ -169,8 +238,9 @@ func (t *Tokens) Buyer(next http.Handler) http.Handler {
 	})
 }
 
-// Staff lets through requests with a valid staff token whose role is one of roles. A valid
-// token of the wrong kind or role is 403, a bad or missing token 401.
+// Staff lets through requests with a valid staff token whose role is one of roles (with
+// CheckingStaff: whose account is still active, in its current role). A valid token of the
+// wrong kind or role is 403, a bad or missing token or a disabled account 401.
 func (t *Tokens) Staff(roles ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -179,13 +249,39 @@ func (t *Tokens) Staff(roles ...string) func(http.Handler) http.Handler {
 				web.WriteError(w, r, err)
 				return
 			}
-			if p.Audience != AudienceStaff || !slices.Contains(roles, p.Role) {
-				web.WriteError(w, r, ErrForbidden.Withf("this endpoint needs the %s role", strings.Join(roles, " or ")))
+			forbidden := ErrForbidden.Withf("this endpoint needs the %s role", strings.Join(roles, " or "))
+			if p.Audience != AudienceStaff {
+				web.WriteError(w, r, forbidden)
+				return
+			}
+			// Before the role: a disabled account learns that it is disabled, whatever it asked.
+			role, err := t.currentRole(r.Context(), p)
+			if err != nil {
+				if errors.Is(err, ErrAccountDisabled) {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="minimart", error="invalid_token"`)
+				}
+				web.WriteError(w, r, err)
+				return
+			}
+			p.Role = role
+			if !slices.Contains(roles, p.Role) {
+				web.WriteError(w, r, forbidden)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 		})
 	}
+}
+
+// StaffClaim is the staff principal named by the request's token when the token is valid
+// (signature, expiry), without asking whether the account is still active or may use the
+// endpoint: for recording who attempted a change (the audit log), never for letting one through.
+func (t *Tokens) StaffClaim(r *http.Request) (Principal, bool) {
+	p, err := t.bearer(r)
+	if err != nil || p.Audience != AudienceStaff {
+		return Principal{}, false
+	}
+	return p, true
 }
 
 // NewRefreshToken returns a random refresh token for the client and the hash to store.

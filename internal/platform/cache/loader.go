@@ -53,6 +53,13 @@ type Entry struct {
 // Read is Fetch with the TTL chosen by load and a report of whether the value came from the
 // cache (hit) or from load, for hit/miss metrics.
 func (l *Loader) Read(ctx context.Context, key string, load func(ctx context.Context) (Entry, error)) (value []byte, hit bool, err error) {
+	return l.ReadGuarded(ctx, key, "", load)
+}
+
+// ReadGuarded is Read for an entry that invalidations of versionKey cover (see Bump): a fill
+// whose load may have read data older than an invalidation that ran meanwhile does not
+// leave its value in the cache. An empty versionKey guards nothing.
+func (l *Loader) ReadGuarded(ctx context.Context, key, versionKey string, load func(ctx context.Context) (Entry, error)) (value []byte, hit bool, err error) {
 	v, found, err := l.cache.Get(ctx, key)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -73,18 +80,24 @@ func (l *Loader) Read(ctx context.Context, key string, load func(ctx context.Con
 	// stops waiting when its own context ends.
 	ch := l.group.DoChan(key, func() (any, error) {
 		lctx := context.WithoutCancel(ctx)
+		// When the cache just failed, writing to it would only add a second timeout to a
+		// request that is already paying for one; the next Get notices recovery.
+		write := cacheUp
+		var version string
+		if write && versionKey != "" {
+			// Noted before the load: an invalidation after this point moves it.
+			var err error
+			if version, err = currentVersion(lctx, l.cache, versionKey); err != nil {
+				l.failed(err)
+			}
+			write = err == nil && version != ""
+		}
 		e, err := load(lctx)
 		if err != nil {
 			return nil, err
 		}
-		// When the cache just failed, writing to it would only add a second timeout to a
-		// request that is already paying for one; the next Get notices recovery.
-		if cacheUp {
-			if err := l.cache.Set(lctx, key, e.Value, e.TTL); err != nil {
-				l.failed(err)
-			} else {
-				l.succeeded()
-			}
+		if write {
+			l.store(lctx, key, versionKey, version, e)
 		}
 		return e.Value, nil
 	})
@@ -103,6 +116,33 @@ func (l *Loader) Read(ctx context.Context, key string, load func(ctx context.Con
 		}
 		return b, false, nil
 	}
+}
+
+// store writes a loaded entry and, when it is guarded, takes it back out if versionKey no
+// longer holds the version noted before the load: an invalidation ran in between, and its
+// own delete may have come before this write.
+func (l *Loader) store(ctx context.Context, key, versionKey, version string, e Entry) {
+	if err := l.cache.Set(ctx, key, e.Value, e.TTL); err != nil {
+		l.failed(err)
+		return
+	}
+	if versionKey != "" {
+		now, found, err := l.cache.Get(ctx, versionKey)
+		if err != nil {
+			l.failed(err)
+		}
+		if err != nil || !found || string(now) != version {
+			// Unknown counts as moved: an entry dropped costs a load, a stale one stays for its TTL.
+			if err := l.cache.Delete(ctx, key); err != nil {
+				l.failed(err)
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+	l.succeeded()
 }
 
 func (l *Loader) failed(err error) {

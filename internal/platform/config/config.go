@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minimart/minimart/internal/platform/peer"
+	"github.com/minimart/minimart/internal/platform/ratelimit"
 )
 
 // Var documents one environment variable.
@@ -27,6 +28,8 @@ type Var struct {
 // Vars lists every variable Minimart reads.
 var Vars = []Var{
 	{Name: "MINIMART_ADDR", Default: ":8080", Help: "listen address (flag --addr)"},
+	{Name: "MINIMART_TLS_CERT_FILE", Default: "", Help: "PEM certificate (chain) to serve HTTPS with HTTP/2 and HSTS directly, without a proxy; set with MINIMART_TLS_KEY_FILE; empty = plain HTTP"},
+	{Name: "MINIMART_TLS_KEY_FILE", Default: "", Help: "PEM private key of MINIMART_TLS_CERT_FILE"},
 	{Name: "MINIMART_DATA_DIR", Default: "./data", Help: "data directory: SQLite file, signing key, uploads (flag --data-dir)"},
 	{Name: "MINIMART_DB_URL", Default: "", Secret: true, Help: "mysql://user:pass@host:3306/db for MySQL/MariaDB; empty = SQLite in the data dir"},
 	{Name: "MINIMART_REDIS_URL", Default: "", Secret: true, Help: "redis://[:pass@]host:6379/0; empty = in-process cache"},
@@ -46,12 +49,21 @@ var Vars = []Var{
 	{Name: "MINIMART_LOGIN_MAX_FAILURES", Default: "5", Help: "failed logins per account before 429, per window"},
 	{Name: "MINIMART_LOGIN_MAX_FAILURES_PER_IP", Default: "20", Help: "failed logins per client IP before 429, per window"},
 	{Name: "MINIMART_LOGIN_WINDOW", Default: "15m", Help: "window for the failed-login limits"},
+	{Name: "MINIMART_RATELIMITS", Default: "1", Help: "0 lifts every MINIMART_RATELIMIT_* limit (load tests); the start then logs a warning"},
+	{Name: "MINIMART_RATELIMIT_REGISTER", Default: "60/10m", Help: "registrations per client IP, as N/duration; 0 = no limit (every MINIMART_RATELIMIT_* alike)"},
+	{Name: "MINIMART_RATELIMIT_LOGIN", Default: "60/1m", Help: "login requests (password, WeChat and staff, failed or not) per client IP"},
+	{Name: "MINIMART_RATELIMIT_REFRESH", Default: "300/1m", Help: "token refreshes per client IP"},
+	{Name: "MINIMART_RATELIMIT_ORDER", Default: "60/1m", Help: "order creations per buyer"},
+	{Name: "MINIMART_RATELIMIT_ORDER_IP", Default: "1200/1m", Help: "order creations per client IP (buyers behind one carrier NAT share it)"},
+	{Name: "MINIMART_RATELIMIT_PAYMENT", Default: "60/1m", Help: "payment starts per buyer"},
+	{Name: "MINIMART_RATELIMIT_PAYMENT_IP", Default: "1200/1m", Help: "payment starts per client IP"},
+	{Name: "MINIMART_RATELIMIT_SEARCH", Default: "600/1m", Help: "searches per client IP"},
 	{Name: "MINIMART_PASSWORD_COST", Default: "11", Help: "bcrypt cost for password hashes (4–16)"},
 	{Name: "MINIMART_ORDER_PAY_TIMEOUT", Default: "30m", Help: "unpaid orders are cancelled and their stock released after this"},
 	{Name: "MINIMART_ORDER_AUTO_COMPLETE", Default: "168h", Help: "shipped orders complete by themselves after this (168h = 7 days)"},
 	{Name: "MINIMART_SHIPPING_FEE", Default: "1000", Help: "shipping fee in fen per order"},
 	{Name: "MINIMART_FREE_SHIPPING_OVER", Default: "9900", Help: "orders whose items total reaches this many fen ship free; 0: never"},
-	{Name: "MINIMART_SCHEDULE_INTERVAL", Default: "5s", Help: "how often timeouts (unpaid orders, expired reservations, auto-complete) are checked"},
+	{Name: "MINIMART_SCHEDULE_INTERVAL", Default: "5s", Help: "how often timeouts (unpaid orders, expired reservations, auto-complete), and whether the search index must be rebuilt, are checked"},
 	{Name: "MINIMART_WECHAT_APPID", Default: "", Help: "mini-program appid; with the secret enables POST /api/v1/auth/wechat"},
 	{Name: "MINIMART_WECHAT_SECRET", Default: "", Secret: true, Help: "mini-program appsecret"},
 	{Name: "MINIMART_WECHAT_API_BASE", Default: "https://api.weixin.qq.com", Help: "base URL of the WeChat API (code2session)"},
@@ -73,7 +85,7 @@ var Vars = []Var{
 	{Name: "MINIMART_ALIPAY_GATEWAY", Default: "", Help: "Alipay gateway; empty = https://openapi.alipay.com/gateway.do (tests point it at a fake)"},
 	{Name: "MINIMART_MODULES", Default: "all", Help: "modules this process serves, comma-separated from user,catalog,inventory,cart,order,payment (flag --modules); the seed's services: user; catalog,inventory (product); order,cart (order); payment"},
 	{Name: "MINIMART_SERVICE_TOKEN", Default: "", Secret: true, Help: "shared secret (≥ 32 bytes) services present on /internal/ calls; required unless every module runs in this process"},
-	{Name: "MINIMART_PEER_USER", Default: "", Help: "where the user module runs when it is not in this process: base URLs (comma-separated) or dns://name:port"},
+	{Name: "MINIMART_PEER_USER", Default: "", Help: "where the user module runs when it is not in this process: base URLs (comma-separated) or dns://name:port; every service without it needs it (staff tokens are checked there)"},
 	{Name: "MINIMART_PEER_CATALOG", Default: "", Help: "where the catalog module runs when it is not in this process (as MINIMART_PEER_USER)"},
 	{Name: "MINIMART_PEER_INVENTORY", Default: "", Help: "where the inventory module runs when it is not in this process (as MINIMART_PEER_USER)"},
 	{Name: "MINIMART_PEER_CART", Default: "", Help: "where the cart module runs when it is not in this process (as MINIMART_PEER_USER)"},
@@ -129,7 +141,22 @@ type Config struct {
 	Peers           map[string]string
 	ServiceToken    string
 	OrphanHoldAfter time.Duration
+	// TLSCertFile and TLSKeyFile are both set, or both empty (plain HTTP).
+	TLSCertFile, TLSKeyFile string
+	// RateLimits are all off when RateLimitsOff (MINIMART_RATELIMITS=0).
+	RateLimits    RateLimits
+	RateLimitsOff bool
 }
+
+// RateLimits are the MINIMART_RATELIMIT_* request limits: per client IP for what anyone may
+// call, and per buyer as well as per IP for what a buyer calls.
+type RateLimits struct {
+	Register, Login, Refresh, Search   ratelimit.Limit
+	Order, OrderIP, Payment, PaymentIP ratelimit.Limit
+}
+
+// TLS reports whether the server speaks HTTPS itself.
+func (c Config) TLS() bool { return c.TLSCertFile != "" }
 
 // Module names, in the order their schemas are applied.
 const (
@@ -299,6 +326,22 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 			}
 		}
 	}
+	c.TLSCertFile, c.TLSKeyFile = l.str("MINIMART_TLS_CERT_FILE"), l.str("MINIMART_TLS_KEY_FILE")
+	switch {
+	case c.TLSCertFile != "" && c.TLSKeyFile == "":
+		l.fail("MINIMART_TLS_KEY_FILE", "must be set when MINIMART_TLS_CERT_FILE is set")
+	case c.TLSCertFile == "" && c.TLSKeyFile != "":
+		l.fail("MINIMART_TLS_CERT_FILE", "must be set when MINIMART_TLS_KEY_FILE is set")
+	}
+	c.RateLimits = RateLimits{
+		Register: l.rateLimit("MINIMART_RATELIMIT_REGISTER"), Login: l.rateLimit("MINIMART_RATELIMIT_LOGIN"),
+		Refresh: l.rateLimit("MINIMART_RATELIMIT_REFRESH"), Search: l.rateLimit("MINIMART_RATELIMIT_SEARCH"),
+		Order: l.rateLimit("MINIMART_RATELIMIT_ORDER"), OrderIP: l.rateLimit("MINIMART_RATELIMIT_ORDER_IP"),
+		Payment: l.rateLimit("MINIMART_RATELIMIT_PAYMENT"), PaymentIP: l.rateLimit("MINIMART_RATELIMIT_PAYMENT_IP"),
+	}
+	if l.oneOf("MINIMART_RATELIMITS", "0", "1") == "0" {
+		c.RateLimits, c.RateLimitsOff = RateLimits{}, true
+	}
 	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
 		l.fail("MINIMART_WECHAT_APPID", "set both MINIMART_WECHAT_APPID and MINIMART_WECHAT_SECRET, or neither")
 	}
@@ -355,6 +398,12 @@ func (l *loader) split(list string, haveBroker bool) (modules []string, peers ma
 				l.fail(PeerVar(need), fmt.Sprintf("must say where the %s module runs: the %s module here calls it", need, m))
 			}
 		}
+	}
+	// Every process serves staff endpoints (the dead-letter list at least) and checks each
+	// staff token against its account in the user module (said above when a module needs it).
+	needsUser := func(m string) bool { return slices.Contains(ModuleNeeds[m], ModuleUser) }
+	if len(modules) > 0 && !slices.Contains(modules, ModuleUser) && peers[ModuleUser] == "" && !slices.ContainsFunc(modules, needsUser) {
+		l.fail(PeerVar(ModuleUser), "must say where the user module runs: every service checks staff tokens against their accounts there")
 	}
 	token = l.str("MINIMART_SERVICE_TOKEN")
 	if len(modules) < len(Modules) || token != "" {
@@ -423,6 +472,14 @@ func (l *loader) duration(name string, min, max time.Duration) time.Duration {
 		l.fail(name, fmt.Sprintf("%s is outside %s–%s", d, min, max))
 	}
 	return d
+}
+
+func (l *loader) rateLimit(name string) ratelimit.Limit {
+	lim, err := ratelimit.Parse(l.str(name))
+	if err != nil {
+		l.fail(name, err.Error())
+	}
+	return lim
 }
 
 func (l *loader) integer(name string, min, max int64) int64 {

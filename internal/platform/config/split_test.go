@@ -33,7 +33,8 @@ func problems(err error) []string {
 
 func TestModules(t *testing.T) {
 	product := map[string]string{"MINIMART_MODULES": "inventory, catalog", "MINIMART_SERVICE_TOKEN": token,
-		"MINIMART_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/", "MINIMART_PEER_ORDER": "http://10.0.0.7:8080,http://10.0.0.8:8080"}
+		"MINIMART_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/", "MINIMART_PEER_ORDER": "http://10.0.0.7:8080,http://10.0.0.8:8080",
+		"MINIMART_PEER_USER": "http://10.0.0.9:8080"}
 	c, err := config.Load(env(product), config.Overrides{})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +42,7 @@ func TestModules(t *testing.T) {
 	if !slices.Equal(c.Modules, []string{"catalog", "inventory"}) || !c.Split() || !c.Serves("catalog") || c.Serves("order") {
 		t.Fatalf("modules = %v, split = %v", c.Modules, c.Split())
 	}
-	if c.Peers["order"] != product["MINIMART_PEER_ORDER"] || len(c.Peers) != 1 || c.ServiceToken != token {
+	if c.Peers["order"] != product["MINIMART_PEER_ORDER"] || c.Peers["user"] != product["MINIMART_PEER_USER"] || len(c.Peers) != 2 || c.ServiceToken != token {
 		t.Fatalf("peers = %v", c.Peers)
 	}
 
@@ -68,20 +69,24 @@ func TestBadSplitsListEveryProblem(t *testing.T) {
 		want []string
 	}{
 		{"unknown and repeated modules", map[string]string{"MINIMART_MODULES": "catalog,shipping,catalog,inventory", "MINIMART_SERVICE_TOKEN": token,
-			"MINIMART_AMQP_URL": "amqp://h/", "MINIMART_PEER_ORDER": "http://o:1"}, []string{"MINIMART_MODULES", "MINIMART_MODULES"}},
+			"MINIMART_AMQP_URL": "amqp://h/", "MINIMART_PEER_ORDER": "http://o:1", "MINIMART_PEER_USER": "http://u:1"}, []string{"MINIMART_MODULES", "MINIMART_MODULES"}},
 		{"no module", map[string]string{"MINIMART_MODULES": " , ", "MINIMART_SERVICE_TOKEN": token, "MINIMART_AMQP_URL": "amqp://h/"},
 			[]string{"MINIMART_MODULES"}},
 		// Order alone: four peers missing, no token, no broker.
 		{"order alone with nothing else", map[string]string{"MINIMART_MODULES": "order"},
 			[]string{"MINIMART_PEER_CATALOG", "MINIMART_PEER_INVENTORY", "MINIMART_PEER_USER", "MINIMART_PEER_CART", "MINIMART_SERVICE_TOKEN", "MINIMART_AMQP_URL"}},
 		{"a module both here and a peer", map[string]string{"MINIMART_MODULES": "catalog,inventory", "MINIMART_PEER_CATALOG": "http://c:1",
-			"MINIMART_PEER_ORDER": "http://o:1", "MINIMART_SERVICE_TOKEN": token, "MINIMART_AMQP_URL": "amqp://h/"}, []string{"MINIMART_PEER_CATALOG"}},
+			"MINIMART_PEER_ORDER": "http://o:1", "MINIMART_PEER_USER": "http://u:1", "MINIMART_SERVICE_TOKEN": token, "MINIMART_AMQP_URL": "amqp://h/"}, []string{"MINIMART_PEER_CATALOG"}},
 		{"the in-process bus with a remote module", map[string]string{"MINIMART_MODULES": "user", "MINIMART_SERVICE_TOKEN": token},
 			[]string{"MINIMART_AMQP_URL"}},
 		{"a short token", map[string]string{"MINIMART_MODULES": "user", "MINIMART_SERVICE_TOKEN": "short", "MINIMART_AMQP_URL": "amqp://h/"},
 			[]string{"MINIMART_SERVICE_TOKEN"}},
 		{"bad peer addresses", map[string]string{"MINIMART_MODULES": "payment", "MINIMART_SERVICE_TOKEN": token, "MINIMART_AMQP_URL": "amqp://h/",
 			"MINIMART_PEER_ORDER": "ftp://o:1", "MINIMART_PEER_USER": "dns://user"}, []string{"MINIMART_PEER_USER", "MINIMART_PEER_ORDER"}},
+		// Catalog and inventory call no user port, but their staff endpoints check staff
+		// accounts in the user module: said once, like any other missing peer.
+		{"product without the user module", map[string]string{"MINIMART_MODULES": "catalog,inventory", "MINIMART_SERVICE_TOKEN": token,
+			"MINIMART_AMQP_URL": "amqp://h/", "MINIMART_PEER_ORDER": "http://o:1"}, []string{"MINIMART_PEER_USER"}},
 		{"a node id past 1023", map[string]string{"MINIMART_NODE_ID": "1000", "MINIMART_NODE_ID_OFFSET": "100"}, []string{"MINIMART_NODE_ID_OFFSET"}},
 	}
 	for _, c := range cases {

@@ -124,7 +124,7 @@ const reconnectMax = 5 * time.Second
 // at error level, and the consumer moves on. The original is acknowledged only after the
 // broker confirmed the copy; if it did not, the original goes back to its queue after
 // RetryDelay. Nothing is lost, and a message may be handled again, so handlers must be
-// idempotent (see Once). A handler sees its try's number through Attempt.
+// idempotent. A handler sees its try's number through Attempt.
 //
 // When the connection drops, the bus reconnects with backoff and declares its exchange,
 // queues, bindings and consumers again.

@@ -8,10 +8,10 @@ import (
 	"github.com/minimart/minimart/internal/platform/ids"
 )
 
-// DeadLetter is an event the relay gave up on for one consumer, from the dead_letters
-// table: its handler failed RelayOptions.MaxAttempts times (or the outbox row could not
-// be read, Consumer then being ""). On RabbitMQ the equivalent is a message in the
-// consumer's "<queue>.dlq" queue.
+// DeadLetter is an event given up on for one consumer, from the dead_letters table: the
+// consumer's handler failed it InProcOptions.MaxAttempts times in process, or the relay
+// could not read its outbox row (Consumer then being ""). On RabbitMQ the equivalent is
+// a message in the consumer's "<queue>.dlq" queue.
 type DeadLetter struct {
 	ID        int64  // the dead letter's own id, in the order they were written
 	EventID   ids.ID // the event's id
@@ -19,15 +19,15 @@ type DeadLetter struct {
 	Type      string
 	Payload   []byte // the whole envelope as JSON, as the outbox held it
 	Error     string // the last error
-	Attempts  int    // handler failures
+	Attempts  int    // handler failures (1 for an unreadable outbox row)
 	CreatedAt time.Time
 }
 
 // Event decodes the envelope the dead letter holds.
 func (d DeadLetter) Event() (Event, error) { return Decode(d.Payload) }
 
-// DeadLetters lists the most recent dead letters of the relay's database, newest first.
-// limit defaults to 100 and is at most 1000.
+// DeadLetters lists the most recent dead letters of the relay's database (the in-process
+// consumers' and the relay's own), newest first. limit defaults to 100 and is at most 1000.
 func (r *Relay) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
 	if limit <= 0 {
 		limit = 100

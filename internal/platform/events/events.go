@@ -3,6 +3,18 @@
 // publishes them to a Bus — InProc in the embedded shape, AMQP (RabbitMQ) in production —
 // and marks them published only once the bus has accepted them. Delivery is
 // at-least-once, so every Handler must be idempotent.
+//
+// Each consumer has a queue of its own, so that one that is slow or failing holds up no
+// other: on RabbitMQ a durable queue with a retry and a dead-letter queue beside it; in
+// process a row per (consumer, event) in the event_deliveries table, which the consumer's
+// worker claims in event order, deletes once handled, retries with backoff and, after
+// InProcOptions.MaxAttempts failures, moves to dead_letters. The relay's publish to InProc
+// inserts those rows, ignoring any already there, and only then marks the outbox row
+// published; a crash between the two publishes the event again, and a delivery still
+// waiting is not queued twice. Per-consumer rows rather than a per-consumer cursor over
+// the outbox: event ids are taken before the transaction commits, so a cursor could pass
+// an event that commits after a later one, and retries and dead letters need a record
+// per consumer and event anyway.
 package events
 
 import (
@@ -104,12 +116,13 @@ func Decode(body []byte) (Event, error) {
 }
 
 // Handler consumes one event. It must be idempotent: an event can arrive more than once.
-// Returning an error asks for the event again later.
+// Returning an error asks for the event again later, for this consumer only.
 type Handler func(ctx context.Context, e Event) error
 
-// Publisher sends events. Publish returns nil only once every event has been accepted
-// (by the broker, with a publisher confirm, or by every in-process handler). When only
-// some were accepted it returns a *PublishError naming the others.
+// Publisher sends events. Publish returns nil only once every event has been accepted:
+// confirmed by the broker, or recorded durably for every matching in-process consumer.
+// When only some were accepted it returns a *PublishError naming the others. Accepted is
+// not handled: each consumer is then given the event, retried and dead-lettered by the bus.
 type Publisher interface {
 	Publish(ctx context.Context, evs ...Event) error
 }
@@ -178,52 +191,12 @@ func (e *PublishError) Unwrap() []error {
 	return out
 }
 
-// HandlerError is a consumer's handler failing an event. The buses report handler
-// failures as HandlerErrors (InProc in PublishError.Failed), so that they can be told
-// apart from a bus that could not deliver at all: only handler failures count toward
-// dead-lettering an event.
-type HandlerError struct {
-	Consumer string
-	Err      error
-}
-
-func (e *HandlerError) Error() string {
-	return fmt.Sprintf("consumer %s: %v", e.Consumer, e.Err)
-}
-
-func (e *HandlerError) Unwrap() error { return e.Err }
-
-// handlerErrors collects the HandlerErrors in err's tree, following both kinds of Unwrap.
-func handlerErrors(err error) []*HandlerError {
-	var out []*HandlerError
-	var walk func(error)
-	walk = func(err error) {
-		switch e := err.(type) {
-		case nil:
-		case *HandlerError:
-			out = append(out, e)
-		case interface{ Unwrap() []error }:
-			for _, x := range e.Unwrap() {
-				walk(x)
-			}
-		case interface{ Unwrap() error }:
-			walk(e.Unwrap())
-		}
-	}
-	walk(err)
-	return out
-}
-
 type attemptKey struct{}
-
-// attemptsKey carries the attempt of each event of one Publish call, from the relay to
-// the in-process bus.
-type attemptsKey struct{}
 
 // Attempt is the 1-based number of this try at handling the event, as a Handler sees it
 // in its context: 1 the first time, n+1 after n failures of the consumer (on RabbitMQ
-// counted in the message's x-attempts header, in process by the outbox relay). It is 1
-// when the bus does not know.
+// counted in the message's x-attempts header, in process in the consumer's delivery row).
+// It is 1 when the bus does not know.
 func Attempt(ctx context.Context) int {
 	if n, ok := ctx.Value(attemptKey{}).(int); ok && n > 0 {
 		return n

@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/sqldb"
+	"github.com/minimart/minimart/internal/platform/sqldb/sqldbtest"
 )
 
 func TestNewEnvelope(t *testing.T) {
@@ -152,11 +156,13 @@ func TestInProcTopicPatterns(t *testing.T) {
 		{"a.#.#.b", []string{"a.b", "a.x.b", "a.x.y.b"}, []string{"a.x"}},
 	}
 	g := newGen(t)
-	for _, tt := range tests {
+	db := sqldbtest.SQLite(t, outboxSets...)
+	for i, tt := range tests {
 		t.Run(tt.pattern, func(t *testing.T) {
-			bus := events.NewInProc(testLog(t))
+			bus := inProc(t, db, events.InProcOptions{})
 			rec := newRecorder()
-			if err := bus.Subscribe("test", []string{tt.pattern}, rec.handle); err != nil {
+			consumer := fmt.Sprintf("test%d", i)
+			if err := bus.Subscribe(consumer, []string{tt.pattern}, rec.handle); err != nil {
 				t.Fatal(err)
 			}
 			for i, typ := range append(append([]string(nil), tt.match...), tt.miss...) {
@@ -164,6 +170,12 @@ func TestInProcTopicPatterns(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// Publish recorded a delivery for each match, and for nothing else.
+			if n := deliveries(t, db, consumer); n != len(tt.match) {
+				t.Fatalf("pattern %q recorded %d deliveries, want %d", tt.pattern, n, len(tt.match))
+			}
+			startBus(t, bus)
+			waitFor(t, 5*time.Second, "the matching events", func() bool { return deliveries(t, db, consumer) == 0 })
 			if got := strings.Join(rec.types(), " "); got != strings.Join(tt.match, " ") {
 				t.Fatalf("pattern %q delivered [%s], want [%s]", tt.pattern, got, strings.Join(tt.match, " "))
 			}
@@ -173,7 +185,7 @@ func TestInProcTopicPatterns(t *testing.T) {
 
 func TestInProcSubscribeRejects(t *testing.T) {
 	t.Parallel()
-	bus := events.NewInProc(nil)
+	bus := events.NewInProc(nil, nil, events.InProcOptions{}) // subscribing needs no database
 	h := func(context.Context, events.Event) error { return nil }
 	for _, tc := range []struct {
 		consumer string
@@ -194,72 +206,106 @@ func TestInProcSubscribeRejects(t *testing.T) {
 	}
 }
 
-func TestInProcReportsFailedEvents(t *testing.T) {
+// TestInProcFailingConsumersHoldUpNoOne: Publish accepts what it recorded whatever the
+// handlers will do; a consumer whose handler fails or panics gets its own dead letter with
+// its own reason, and every other consumer gets every event once. An event that is not a
+// valid envelope is the only one Publish refuses.
+func TestInProcFailingConsumersHoldUpNoOne(t *testing.T) {
 	t.Parallel()
-	g := newGen(t)
-	bus := events.NewInProc(testLog(t))
-	boom := errors.New("boom")
-	okA, okB := newRecorder(), newRecorder()
-	bad := mustEvent(t, g, "order.created", 2)
-	failing := newRecorder()
-	failing.fail = func(e events.Event, _ int) error {
-		if e.ID == bad.ID {
-			return boom
-		}
-		return nil
-	}
-	panicky := mustEvent(t, g, "order.paid", 3)
-	for _, s := range []struct {
-		consumer string
-		h        events.Handler
-	}{
-		{"a", okA.handle},
-		{"failing", failing.handle},
-		{"b", okB.handle},
-		{"panics", func(_ context.Context, e events.Event) error {
-			if e.ID == panicky.ID {
-				panic("handler bug")
+	sqldbtest.ForEachEngine(t, outboxSets, func(t *testing.T, db *sqldb.DB) {
+		g := newGen(t)
+		bus := inProc(t, db, events.InProcOptions{MaxAttempts: 2, RetryBase: time.Millisecond, Poll: 10 * time.Millisecond})
+		boom := errors.New("boom")
+		okA, okB := newRecorder(), newRecorder()
+		bad := mustEvent(t, g, "order.created", 2)
+		failing := newRecorder()
+		failing.fail = func(e events.Event, _ int) error {
+			if e.ID == bad.ID {
+				return boom
 			}
 			return nil
-		}},
-	} {
-		if err := bus.Subscribe(s.consumer, []string{"order.*"}, s.h); err != nil {
+		}
+		panicky := mustEvent(t, g, "order.paid", 3)
+		var firstTry atomic.Int32
+		for _, s := range []struct {
+			consumer string
+			h        events.Handler
+		}{
+			{"a", okA.handle},
+			{"failing", failing.handle},
+			{"b", okB.handle},
+			{"panics", func(ctx context.Context, e events.Event) error {
+				if e.ID == panicky.ID {
+					if events.Attempt(ctx) == 1 {
+						firstTry.Add(1)
+					}
+					panic("handler bug")
+				}
+				return nil
+			}},
+		} {
+			if err := bus.Subscribe(s.consumer, []string{"order.*"}, s.h); err != nil {
+				t.Fatal(err)
+			}
+		}
+		good := mustEvent(t, g, "order.created", 1)
+		invalid := mustEvent(t, g, "order.created", 4)
+		invalid.Payload = []byte("{not json")
+		err := bus.Publish(context.Background(), good, bad, invalid, panicky)
+		var pe *events.PublishError
+		if !errors.As(err, &pe) || len(pe.Failed) != 1 || pe.Failed[0].ID != invalid.ID {
+			t.Fatalf("Publish = %v, want a *PublishError naming only the invalid event", err)
+		}
+		startBus(t, bus)
+		waitFor(t, 5*time.Second, "every delivery handled or dead-lettered", func() bool {
+			var n int
+			if err := db.Read().QueryRow("SELECT COUNT(*) FROM event_deliveries").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n == 0
+		})
+		dls := deadLetters(t, db)
+		if len(dls) != 2 {
+			t.Fatalf("dead letters %+v, want one for failing and one for panics", dls)
+		}
+		byConsumer := map[string]events.DeadLetter{}
+		for _, d := range dls {
+			byConsumer[d.Consumer] = d
+		}
+		if d := byConsumer["failing"]; d.EventID != bad.ID || d.Error != "boom" || d.Attempts != 2 {
+			t.Errorf("failing's dead letter = %+v, want event %s, error boom, 2 attempts", d, bad.ID)
+		}
+		if d := byConsumer["panics"]; d.EventID != panicky.ID || !strings.Contains(d.Error, "panicked") || d.Attempts != 2 {
+			t.Errorf("panics' dead letter = %+v, want event %s and the panic", d, panicky.ID)
+		}
+		if n := firstTry.Load(); n != 1 {
+			t.Errorf("the panicking handler saw attempt 1 %d times, want once (outside the relay too)", n)
+		}
+		// Every other subscriber got every valid event once; the failing one got the others.
+		for _, r := range []*recorder{okA, okB} {
+			if r.succeeded() != 3 || r.calls(good.ID) != 1 || r.calls(bad.ID) != 1 || r.calls(panicky.ID) != 1 {
+				t.Errorf("a healthy subscriber got %d events, want each of 3 once", r.succeeded())
+			}
+		}
+		if failing.calls(bad.ID) != 2 || failing.calls(good.ID) != 1 || failing.calls(panicky.ID) != 1 {
+			t.Errorf("failing consumer's calls: bad %d, good %d, panicky %d; want 2, 1, 1",
+				failing.calls(bad.ID), failing.calls(good.ID), failing.calls(panicky.ID))
+		}
+
+		if err := bus.Close(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	good := mustEvent(t, g, "order.created", 1)
-	err := bus.Publish(context.Background(), good, bad, panicky)
-	var pe *events.PublishError
-	if !errors.As(err, &pe) {
-		t.Fatalf("Publish = %v, want a *PublishError", err)
-	}
-	if !errors.Is(err, boom) {
-		t.Errorf("error %v does not wrap the handler's error", err)
-	}
-	failedIDs := map[ids.ID]string{}
-	for _, f := range pe.Failed {
-		failedIDs[f.ID] = f.Err.Error()
-	}
-	if len(failedIDs) != 2 || !strings.Contains(failedIDs[bad.ID], "failing") ||
-		!strings.Contains(failedIDs[panicky.ID], "panicked") {
-		t.Fatalf("failed events = %v, want %s (consumer failing) and %s (panic)", failedIDs, bad.ID, panicky.ID)
-	}
-	// Every other subscriber still got every event.
-	for _, r := range []*recorder{okA, okB} {
-		if r.succeeded() != 3 {
-			t.Errorf("a healthy subscriber got %d events, want 3", r.succeeded())
+		if err := bus.Publish(context.Background(), good); !errors.Is(err, events.ErrClosed) {
+			t.Errorf("Publish after Close = %v, want ErrClosed", err)
 		}
-	}
-	if err := bus.Publish(context.Background(), good); err != nil {
-		t.Errorf("Publish of an event every handler accepts = %v", err)
-	}
-	if err := bus.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.Publish(context.Background(), good); !errors.Is(err, events.ErrClosed) {
-		t.Errorf("Publish after Close = %v, want ErrClosed", err)
-	}
-	if err := bus.Ping(context.Background()); !errors.Is(err, events.ErrClosed) {
-		t.Errorf("Ping after Close = %v, want ErrClosed", err)
-	}
+		if err := bus.Ping(context.Background()); !errors.Is(err, events.ErrClosed) {
+			t.Errorf("Ping after Close = %v, want ErrClosed", err)
+		}
+		if err := bus.Subscribe("late", []string{"#"}, okA.handle); !errors.Is(err, events.ErrClosed) {
+			t.Errorf("Subscribe after Close = %v, want ErrClosed", err)
+		}
+		if err := bus.Start(context.Background()); !errors.Is(err, events.ErrClosed) {
+			t.Errorf("Start after Close = %v, want ErrClosed", err)
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/sqldb"
 )
 
 func testLog(t testing.TB) *slog.Logger {
@@ -120,4 +121,59 @@ func jsonEqual(a, b []byte) bool {
 		return false
 	}
 	return fmt.Sprint(x) == fmt.Sprint(y)
+}
+
+// inProc returns an in-process bus on db, closed when the test ends.
+func inProc(t testing.TB, db *sqldb.DB, opts events.InProcOptions) *events.InProc {
+	t.Helper()
+	bus := events.NewInProc(db, testLog(t), opts)
+	t.Cleanup(func() {
+		if err := bus.Close(); err != nil {
+			t.Errorf("Close = %v", err)
+		}
+	})
+	return bus
+}
+
+// startBus runs bus's consumers until the test ends.
+func startBus(t testing.TB, bus events.Bus) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := bus.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deliveries counts the in-process deliveries waiting for consumer.
+func deliveries(t testing.TB, db *sqldb.DB, consumer string) int {
+	t.Helper()
+	var n int
+	if err := db.Read().QueryRow("SELECT COUNT(*) FROM event_deliveries WHERE consumer = ?", consumer).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// receive waits for a value on ch, failing the test if none comes within ten seconds.
+func receive[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
+}
+
+// deadLetters lists db's dead letters, newest first, as the admin listing does.
+func deadLetters(t testing.TB, db *sqldb.DB) []events.DeadLetter {
+	t.Helper()
+	dls, err := events.NewRelay(db, nil, nil, nil, events.RelayOptions{}).DeadLetters(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dls
 }

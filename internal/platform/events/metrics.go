@@ -3,10 +3,12 @@ package events
 import "github.com/prometheus/client_golang/prometheus"
 
 // Metrics counts what happens to events, for Prometheus. Make one with NewMetrics and pass
-// it in AMQPOptions.Metrics and RelayOptions.Metrics; nil counts nothing. Events are
-// counted as published by the Relay once the bus accepted them; the consumer side (handler
-// failures, retries, dead letters) by the AMQP bus for RabbitMQ consumers and by the Relay
-// for in-process ones, so sharing one Metrics between both never counts an event twice.
+// it in AMQPOptions.Metrics, InProcOptions.Metrics and RelayOptions.Metrics; nil counts
+// nothing. Events are counted as published by the Relay once the bus accepted them (and
+// dead-lettered, with no consumer, when their outbox row cannot be read); the consumer
+// side (handler failures, retries, dead letters) by the bus that runs the consumer — the
+// AMQP bus for RabbitMQ consumers, InProc's workers for in-process ones — so sharing one
+// Metrics between them never counts an event twice.
 type Metrics struct {
 	published    *prometheus.CounterVec
 	failures     *prometheus.CounterVec

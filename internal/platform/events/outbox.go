@@ -17,8 +17,9 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
-// OutboxMigrations creates the outbox_events table. Every database that a module writes
-// events into needs it; in the split shape that is each service's own database.
+// OutboxMigrations creates the outbox_events table, with dead_letters and event_deliveries
+// (InProc's per-consumer queues). Every database that a module writes events into needs them;
+// in the split shape that is each service's own database.
 var OutboxMigrations = sqldb.Migrations{Module: "outbox", FS: migrationsFS()}
 
 // Outbox writes events into the outbox_events table inside the caller's transaction, so

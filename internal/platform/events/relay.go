@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -30,20 +31,15 @@ type RelayOptions struct {
 	// Retention is how long published rows are kept before they are deleted.
 	// Default 72h; negative keeps them forever.
 	Retention time.Duration
-	// MaxAttempts is how many times an event is handed to a handler that fails it (a
-	// *HandlerError, as InProc reports) before the relay gives up: it writes the event to
-	// the dead_letters table, one row per failing consumer, and marks it published so it
-	// holds nothing up. A bus that cannot deliver at all (ErrNotConnected, a refused or
-	// unconfirmed publish) never counts: those events wait until it is back. Default 10.
-	MaxAttempts int
-	// Metrics, if not nil, counts published events and, for handlers run in process,
-	// handler failures, retries and dead letters.
+	// Metrics, if not nil, counts published events, and dead letters of unreadable rows
+	// (with consumer "").
 	Metrics *Metrics
 }
 
 // Claimant is the liveness registration claims are tied to (liveness.Instance): claims name
 // it, and a batch claimed by an instance that stopped beating is taken over at once instead
-// of when its lease ends, so a restart after kill -9 republishes within seconds.
+// of when its lease ends, so a restart after kill -9 republishes (and, in process, handles)
+// within seconds.
 type Claimant interface {
 	ID() string
 	// Dead returns an SQL condition true when column names a claimer that is not alive.
@@ -66,19 +62,18 @@ func (o RelayOptions) withDefaults() RelayOptions {
 	if o.Retention == 0 {
 		o.Retention = 72 * time.Hour
 	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 10
-	}
 	return o
 }
 
 // Relay moves events from the outbox to a Publisher. Several relays may run against one
 // MySQL database: each claims a batch with SELECT … FOR UPDATE SKIP LOCKED and a lease,
 // so no two publish the same batch at once. A row is marked published only after Publish
-// accepted it; a failed row records attempts and last_error and is tried again after a
-// bounded backoff. Rows are never dropped: an event whose handlers failed it MaxAttempts
-// times, or whose row cannot be read, is copied to dead_letters (see DeadLetters) in the
-// same transaction that marks it published.
+// accepted it (the broker confirmed it, or InProc recorded its deliveries); a failed row
+// records attempts and last_error and is tried again after a bounded backoff, for as long
+// as it takes: a bus that cannot take events never loses one. Rows are never dropped: a
+// row that cannot be read is copied to dead_letters (see DeadLetters) in the same
+// transaction that marks it published. Handler failures are not the relay's: each bus
+// retries and dead-letters its own consumers' deliveries.
 type Relay struct {
 	db      *sqldb.DB
 	pub     Publisher
@@ -154,7 +149,9 @@ func (r *Relay) Run(ctx context.Context) error {
 	return nil
 }
 
-// Pending counts the events not yet published.
+// Pending counts the events not yet published and, when the relay publishes to an InProc
+// bus, the deliveries its consumers have not yet handled (nor dead-lettered): zero means
+// every committed event has been published and, in process, handled.
 func (r *Relay) Pending(ctx context.Context) (int, error) {
 	var n int
 	err := r.db.Read().QueryRowContext(ctx,
@@ -162,7 +159,19 @@ func (r *Relay) Pending(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("outbox pending: %w", err)
 	}
+	if b, ok := r.pub.(backlogger); ok {
+		m, err := b.backlog(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n += m
+	}
 	return n, nil
+}
+
+// backlogger is a bus with its own queue of work not yet done (InProc's deliveries).
+type backlogger interface {
+	backlog(ctx context.Context) (int, error)
 }
 
 type passResult struct {
@@ -174,16 +183,12 @@ type claimedRow struct {
 	id       ids.ID
 	typ      string
 	payload  []byte
-	attempts int // failed tries of any kind
-	failures int // handler failures
+	attempts int // failed tries
 }
 
 // failure is why one claimed row was not published.
 type failure struct {
 	err error
-	// handlers are the handler failures among err (grouped by consumer); empty when the
-	// bus did not deliver the event at all.
-	handlers []*HandlerError
 	// unreadable: the row's payload is not an envelope, and never will be.
 	unreadable bool
 }
@@ -203,7 +208,6 @@ func (r *Relay) pass(ctx context.Context) (passResult, error) {
 
 	evs := make([]Event, 0, len(rows))
 	failed := map[ids.ID]failure{}
-	attempts := make(map[ids.ID]int, len(rows))
 	for _, row := range rows {
 		e, err := Decode(row.payload)
 		if err == nil && e.ID != row.id {
@@ -213,29 +217,21 @@ func (r *Relay) pass(ctx context.Context) (passResult, error) {
 			failed[row.id] = failure{err: fmt.Errorf("unreadable outbox row: %w", err), unreadable: true}
 			continue
 		}
-		attempts[e.ID] = row.failures + 1
 		evs = append(evs, e)
 	}
 
 	var pubErr error
 	if len(evs) > 0 {
-		// The in-process bus tells each handler its attempt (see Attempt).
-		pctx, cancel := context.WithTimeout(context.WithValue(ctx, attemptsKey{}, attempts), r.opts.Lease)
+		pctx, cancel := context.WithTimeout(ctx, r.opts.Lease)
 		pubErr = r.pub.Publish(pctx, evs...)
 		cancel()
 	}
-	// A handler interrupted because the relay is stopping did not fail the event.
-	stopping := ctx.Err() != nil
 	var perEvent *PublishError
 	switch {
 	case pubErr == nil:
 	case errors.As(pubErr, &perEvent):
 		for _, f := range perEvent.Failed {
-			fl := failure{err: f.Err}
-			if !stopping {
-				fl.handlers = byConsumer(handlerErrors(f.Err))
-			}
-			failed[f.ID] = fl
+			failed[f.ID] = failure{err: f.Err}
 		}
 	default:
 		for _, e := range evs {
@@ -280,10 +276,13 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	now := sqldb.Time(time.Now())
 	free, args := "claimed_until IS NULL OR claimed_until <= ?", []any{now}
 	if r.claimant != nil {
+		// Rows this instance claimed are free too: a relay works one batch at a time, so any it
+		// still holds belong to a pass that failed before recording them (the database went
+		// away mid-pass), and must not wait out their lease.
 		dead, arg := r.claimant.Dead("claimed_by")
-		free, args = free+" OR "+dead, append(args, arg)
+		free, args = free+" OR "+dead+" OR claimed_by = ?", append(args, arg, r.claimant.ID())
 	}
-	q, err := tx.QueryContext(ctx, "SELECT id, type, payload, attempts, failures FROM outbox_events"+
+	q, err := tx.QueryContext(ctx, "SELECT id, type, payload, attempts FROM outbox_events"+
 		" WHERE published_at IS NULL AND ("+free+")"+
 		" ORDER BY id LIMIT ?"+r.db.SkipLocked(), append(args, r.opts.Batch)...)
 	if err != nil {
@@ -292,7 +291,7 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	var rows []claimedRow
 	for q.Next() {
 		var row claimedRow
-		if err := q.Scan(&row.id, &row.typ, &row.payload, &row.attempts, &row.failures); err != nil {
+		if err := q.Scan(&row.id, &row.typ, &row.payload, &row.attempts); err != nil {
 			q.Close()
 			return nil, fmt.Errorf("outbox claim: scan: %w", err)
 		}
@@ -333,9 +332,9 @@ type recorded struct {
 	dead    []ids.ID      // dead-lettered (and so marked published)
 }
 
-// record marks accepted rows published; dead-letters the rows that failed for good; and
-// marks the other failed rows with their attempt, error and the time before which no
-// relay tries them again.
+// record marks accepted rows published; dead-letters the unreadable rows; and marks the
+// other failed rows with their attempt, error and the time before which no relay tries
+// them again.
 func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID]failure) (recorded, error) {
 	now := sqldb.Time(time.Now())
 	var out recorded
@@ -347,11 +346,7 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 				out.done = append(out.done, row.id)
 				continue
 			}
-			counted := 0
-			if len(f.handlers) > 0 || f.unreadable {
-				counted = 1
-			}
-			if f.unreadable || (len(f.handlers) > 0 && row.failures+1 >= r.opts.MaxAttempts) {
+			if f.unreadable {
 				ok, err := r.deadLetter(ctx, tx, row, f, now)
 				if err != nil {
 					return err
@@ -366,8 +361,8 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 				out.retryIn = wait
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1,"+
-				" failures = failures + ?, last_error = ?, claimed_until = ?, claimed_by = NULL WHERE id = ? AND published_at IS NULL",
-				counted, clip.Bytes(f.err.Error(), 2000), now.Add(wait), int64(row.id)); err != nil {
+				" last_error = ?, claimed_until = ?, claimed_by = NULL WHERE id = ? AND published_at IS NULL",
+				clip.Bytes(f.err.Error(), 2000), now.Add(wait), int64(row.id)); err != nil {
 				return err
 			}
 		}
@@ -387,11 +382,11 @@ func (r *Relay) record(ctx context.Context, rows []claimedRow, failed map[ids.ID
 	return out, nil
 }
 
-// deadLetter marks row published and copies it to dead_letters, one row per failing
-// consumer ("" when none is known). It reports false if the row was published meanwhile
-// (by a relay that took over after the lease), and then writes nothing.
+// deadLetter marks an unreadable row published and copies it to dead_letters, with no
+// consumer (none could be given it) and one attempt. It reports false if the row was
+// published meanwhile (by a relay that took over after the lease), and then writes nothing.
 func (r *Relay) deadLetter(ctx context.Context, tx *sqldb.Tx, row claimedRow, f failure, now time.Time) (bool, error) {
-	res, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1, failures = failures + 1,"+
+	res, err := tx.ExecContext(ctx, "UPDATE outbox_events SET attempts = attempts + 1,"+
 		" last_error = ?, published_at = ?, claimed_until = NULL, claimed_by = NULL WHERE id = ? AND published_at IS NULL",
 		clip.Bytes(f.err.Error(), 2000), now, int64(row.id))
 	if err != nil {
@@ -400,16 +395,10 @@ func (r *Relay) deadLetter(ctx context.Context, tx *sqldb.Tx, row claimedRow, f 
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return false, err
 	}
-	reasons := f.handlers
-	if len(reasons) == 0 {
-		reasons = []*HandlerError{{Err: f.err}}
-	}
-	for _, he := range reasons {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO dead_letters (event_id, consumer, type, payload, error, attempts, created_at)"+
-			" VALUES (?, ?, ?, ?, ?, ?, ?)", int64(row.id), he.Consumer, row.typ, string(row.payload),
-			clip.Bytes(he.Err.Error(), 2000), row.failures+1, now); err != nil {
-			return false, err
-		}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO dead_letters (event_id, consumer, type, payload, error, attempts, created_at)"+
+		" VALUES (?, '', ?, ?, ?, 1, ?)", int64(row.id), row.typ, string(row.payload),
+		clip.Bytes(f.err.Error(), 2000), now); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -423,54 +412,14 @@ func (r *Relay) report(ctx context.Context, rows []claimedRow, evs []Event, fail
 	for _, id := range out.done {
 		r.opts.Metrics.incPublished(types[id])
 	}
-	dead := make(map[ids.ID]bool, len(out.dead))
-	for _, id := range out.dead {
-		dead[id] = true
-	}
 	for _, row := range rows {
-		f, bad := failed[row.id]
-		if !bad {
+		if !slices.Contains(out.dead, row.id) {
 			continue
 		}
-		for _, he := range f.handlers {
-			r.opts.Metrics.incFailure(he.Consumer)
-			if !dead[row.id] {
-				r.opts.Metrics.incRetried(he.Consumer)
-			}
-		}
-		if !dead[row.id] {
-			continue
-		}
-		reasons := f.handlers
-		if len(reasons) == 0 {
-			reasons = []*HandlerError{{Err: f.err}}
-		}
-		for _, he := range reasons {
-			r.opts.Metrics.incDeadLettered(he.Consumer)
-			r.log.ErrorContext(ctx, "outbox relay: event dead-lettered", "event_id", row.id,
-				"event_type", row.typ, "consumer", he.Consumer, "attempts", row.failures+1, "err", he.Err)
-		}
+		r.opts.Metrics.incDeadLettered("")
+		r.log.ErrorContext(ctx, "outbox relay: event dead-lettered", "event_id", row.id,
+			"event_type", row.typ, "err", failed[row.id].err)
 	}
-}
-
-// byConsumer merges the handler errors of one consumer (several subscriptions of one
-// consumer can fail one event), keeping the order in which consumers failed.
-func byConsumer(hs []*HandlerError) []*HandlerError {
-	if len(hs) < 2 {
-		return hs
-	}
-	var out []*HandlerError
-	index := map[string]int{}
-	for _, he := range hs {
-		i, seen := index[he.Consumer]
-		if !seen {
-			index[he.Consumer] = len(out)
-			out = append(out, &HandlerError{Consumer: he.Consumer, Err: he.Err})
-			continue
-		}
-		out[i].Err = errors.Join(out[i].Err, he.Err)
-	}
-	return out
 }
 
 // pruneChunk bounds the rows one DELETE removes, so pruning never holds long locks.

@@ -328,24 +328,46 @@ func TestRelayInProcRetriesThenApplies(t *testing.T) {
 	sqldbtest.ForEachEngine(t, outboxSets, func(t *testing.T, db *sqldb.DB) {
 		g := newGen(t)
 		ob := events.NewOutbox()
-		bus := events.NewInProc(testLog(t))
+		reg := prometheus.NewRegistry()
+		metrics := events.NewMetrics(reg)
+		bus := inProc(t, db, events.InProcOptions{
+			Poll: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 3, Metrics: metrics,
+		})
+		// The third call, the one that succeeds, waits until the test has seen the
+		// delivery's record of the two failures.
+		third, proceed := make(chan struct{}), make(chan struct{})
 		fx := newEffects(func(_ events.Event, call int) error {
 			if call <= 2 {
 				return fmt.Errorf("stock row locked (call %d)", call)
 			}
+			close(third)
+			<-proceed
 			return nil
 		})
 		if err := bus.Subscribe("inventory", []string{"order.*"}, fx.handle); err != nil {
 			t.Fatal(err)
 		}
-		reg := prometheus.NewRegistry()
-		r := events.NewRelay(db, ob, bus, testLog(t), events.RelayOptions{
-			Poll: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 3, Metrics: events.NewMetrics(reg),
-		})
+		r := events.NewRelay(db, ob, bus, testLog(t), events.RelayOptions{Poll: 10 * time.Millisecond, Metrics: metrics})
+		startBus(t, bus)
 		startRelay(t, r)
 		e := mustEvent(t, g, "order.paid", 1)
 		write(t, db, ob, e)
-		waitFor(t, 5*time.Second, "the event applied", func() bool { return fx.appliedTimes(e.ID) == 1 })
+
+		receive(t, third, "the third try")
+		var attempts int
+		var lastErr string
+		if err := db.Read().QueryRow("SELECT attempts, last_error FROM event_deliveries WHERE consumer = ? AND event_id = ?",
+			"inventory", int64(e.ID)).Scan(&attempts, &lastErr); err != nil {
+			t.Fatal(err)
+		}
+		if attempts != 2 || !strings.Contains(lastErr, "stock row locked (call 2)") {
+			t.Errorf("delivery records attempts=%d last_error=%q, want 2 failed attempts and the last error", attempts, lastErr)
+		}
+		waitFor(t, 5*time.Second, "the outbox row published", func() bool { return readRow(t, db, e.ID).published })
+		if n := pending(t, r); n != 1 {
+			t.Errorf("Pending while the delivery is handled = %d, want 1 (the delivery)", n)
+		}
+		close(proceed)
 		waitFor(t, 5*time.Second, "nothing pending", func() bool { return pending(t, r) == 0 })
 		time.Sleep(50 * time.Millisecond)
 		if n := fx.appliedTimes(e.ID); n != 1 {
@@ -354,9 +376,9 @@ func TestRelayInProcRetriesThenApplies(t *testing.T) {
 		if got := fx.seen(e.ID); !slices.Equal(got, []int{1, 2, 3}) {
 			t.Errorf("handler saw attempts %v, want [1 2 3]", got)
 		}
-		row := readRow(t, db, e.ID)
-		if !row.published || row.attempts != 2 || !strings.Contains(row.lastError.String, "consumer inventory: stock row locked (call 2)") {
-			t.Errorf("row = %+v, want published after 2 failed attempts", row)
+		// The relay published it once: the retries were the consumer's own.
+		if row := readRow(t, db, e.ID); !row.published || row.attempts != 0 {
+			t.Errorf("row = %+v, want published at the first attempt", row)
 		}
 		// Two failures with MaxAttempts 3: it succeeded on the last try, and was not dead-lettered.
 		if dls, err := r.DeadLetters(context.Background(), 0); err != nil || len(dls) != 0 {
@@ -375,7 +397,12 @@ func TestRelayInProcDeadLetters(t *testing.T) {
 	sqldbtest.ForEachEngine(t, outboxSets, func(t *testing.T, db *sqldb.DB) {
 		g := newGen(t)
 		ob := events.NewOutbox()
-		bus := events.NewInProc(testLog(t))
+		reg := prometheus.NewRegistry()
+		metrics := events.NewMetrics(reg)
+		const maxAttempts = 3
+		bus := inProc(t, db, events.InProcOptions{
+			Poll: 10 * time.Millisecond, MaxBackoff: 30 * time.Millisecond, MaxAttempts: maxAttempts, Metrics: metrics,
+		})
 		poison := mustEvent(t, g, "payment.succeeded", 0)
 		bad := newEffects(func(e events.Event, _ int) error {
 			if e.ID == poison.ID {
@@ -390,11 +417,8 @@ func TestRelayInProcDeadLetters(t *testing.T) {
 		if err := bus.Subscribe("audit", []string{"payment.*"}, good.handle); err != nil {
 			t.Fatal(err)
 		}
-		reg := prometheus.NewRegistry()
-		const maxAttempts = 3
-		r := events.NewRelay(db, ob, bus, testLog(t), events.RelayOptions{
-			Poll: 10 * time.Millisecond, MaxBackoff: 30 * time.Millisecond, MaxAttempts: maxAttempts, Metrics: events.NewMetrics(reg),
-		})
+		r := events.NewRelay(db, ob, bus, testLog(t), events.RelayOptions{Poll: 10 * time.Millisecond, Metrics: metrics})
+		startBus(t, bus)
 		startRelay(t, r)
 		write(t, db, ob, poison)
 		waitFor(t, 5*time.Second, "the poison event dead-lettered", func() bool { return pending(t, r) == 0 })
@@ -418,14 +442,18 @@ func TestRelayInProcDeadLetters(t *testing.T) {
 		if got, err := dl.Event(); err != nil || !sameEvent(got, poison) {
 			t.Errorf("dead letter holds %s (%v), want the poison envelope", dl.Payload, err)
 		}
-		if row := readRow(t, db, poison.ID); !row.published {
-			t.Errorf("dead-lettered outbox row = %+v, want it marked published", row)
+		if row := readRow(t, db, poison.ID); !row.published || row.attempts != 0 {
+			t.Errorf("outbox row = %+v, want published at once", row)
 		}
 		if got := bad.seen(poison.ID); !slices.Equal(got, []int{1, 2, 3}) {
 			t.Errorf("failing handler saw attempts %v, want [1 2 3]", got)
 		}
+		// The other consumer was given the poison once, and has no dead letter.
+		if got := good.seen(poison.ID); !slices.Equal(got, []int{1}) || good.appliedTimes(poison.ID) != 1 {
+			t.Errorf("healthy consumer saw attempts %v, want [1]", got)
+		}
 
-		// The outbox moves on: later events are delivered, the poison is not tried again.
+		// The consumer moves on: later events are delivered, the poison is not tried again.
 		var later []events.Event
 		for i := 1; i <= 5; i++ {
 			later = append(later, mustEvent(t, g, "payment.succeeded", i))
@@ -449,8 +477,12 @@ func TestRelayInProcDeadLetters(t *testing.T) {
 		}
 		if f, d, p := counter(t, reg, "minimart_events_handler_failures_total", "consumer", "order"),
 			counter(t, reg, "minimart_events_dead_lettered_total", "consumer", "order"),
-			counter(t, reg, "minimart_events_published_total", "type", "payment.succeeded"); f != maxAttempts || d != 1 || p != 5 {
-			t.Errorf("metrics: failures=%v dead-lettered=%v published=%v, want %d, 1, 5", f, d, p, maxAttempts)
+			counter(t, reg, "minimart_events_published_total", "type", "payment.succeeded"); f != maxAttempts || d != 1 || p != 6 {
+			t.Errorf("metrics: failures=%v dead-lettered=%v published=%v, want %d, 1, 6", f, d, p, maxAttempts)
+		}
+		if f, d := counter(t, reg, "minimart_events_handler_failures_total", "consumer", "audit"),
+			counter(t, reg, "minimart_events_dead_lettered_total", "consumer", "audit"); f != 0 || d != 0 {
+			t.Errorf("metrics of the healthy consumer: failures=%v dead-lettered=%v, want none", f, d)
 		}
 	})
 }
@@ -460,11 +492,12 @@ func TestRelayDeadLettersUnreadableRow(t *testing.T) {
 	sqldbtest.ForEachEngine(t, outboxSets, func(t *testing.T, db *sqldb.DB) {
 		g := newGen(t)
 		ob := events.NewOutbox()
-		bus := events.NewInProc(testLog(t))
+		bus := inProc(t, db, events.InProcOptions{})
 		rec := newRecorder()
 		if err := bus.Subscribe("any", []string{"#"}, rec.handle); err != nil {
 			t.Fatal(err)
 		}
+		startBus(t, bus)
 		id := g.New()
 		if _, err := db.Write().Exec("INSERT INTO outbox_events (id, type, event_key, payload, created_at, attempts) VALUES (?, ?, ?, ?, ?, 0)",
 			int64(id), "a.b", "k", "{not an envelope", time.Now().UTC()); err != nil {
@@ -480,7 +513,7 @@ func TestRelayDeadLettersUnreadableRow(t *testing.T) {
 			t.Fatalf("DeadLetters = %+v, %v; want the unreadable row", dls, err)
 		}
 		if d := dls[0]; d.EventID != id || d.Consumer != "" || string(d.Payload) != "{not an envelope" ||
-			!strings.Contains(d.Error, "unreadable outbox row") {
+			!strings.Contains(d.Error, "unreadable outbox row") || d.Attempts != 1 {
 			t.Errorf("dead letter = %+v", d)
 		}
 		if rec.calls(ok.ID) != 1 {
@@ -526,7 +559,7 @@ func TestRelayDownPublisherNeverDeadLetters(t *testing.T) {
 		pub := &flakyPublisher{got: map[ids.ID]int{}}
 		pub.down.Store(true)
 		r := events.NewRelay(db, ob, pub, testLog(t), events.RelayOptions{
-			Poll: 2 * time.Millisecond, MaxBackoff: 10 * time.Millisecond, MaxAttempts: 2, Batch: 4,
+			Poll: 2 * time.Millisecond, MaxBackoff: 10 * time.Millisecond, Batch: 4,
 		})
 		var evs []events.Event
 		for i := range 10 {
@@ -534,8 +567,8 @@ func TestRelayDownPublisherNeverDeadLetters(t *testing.T) {
 		}
 		write(t, db, ob, evs...)
 		startRelay(t, r)
-		// Far more failed tries than MaxAttempts, of both kinds. (While the bus is down the
-		// relay keeps retrying the oldest rows; the others wait their turn.)
+		// Far more failed tries than any consumer's MaxAttempts, of both kinds. (While the bus
+		// is down the relay keeps retrying the oldest rows; the others wait their turn.)
 		waitFor(t, 10*time.Second, "many failed tries", func() bool {
 			var most int
 			if err := db.Read().QueryRow("SELECT MAX(attempts) FROM outbox_events").Scan(&most); err != nil {
@@ -565,133 +598,3 @@ func TestRelayDownPublisherNeverDeadLetters(t *testing.T) {
 }
 
 // --- Once ---
-
-func TestOnce(t *testing.T) {
-	t.Parallel()
-	sqldbtest.ForEachEngine(t, outboxSets, func(t *testing.T, db *sqldb.DB) {
-		ctx := context.Background()
-		g := newGen(t)
-		id := g.New()
-		once := func(consumer string, id ids.ID) bool {
-			t.Helper()
-			var first bool
-			if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
-				var err error
-				first, err = events.Once(ctx, tx, consumer, id)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-			return first
-		}
-		rows := func() int {
-			t.Helper()
-			var n int
-			if err := db.Read().QueryRow("SELECT COUNT(*) FROM processed_events").Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-
-		// A rolled-back transaction leaves no record: the event is applied again later.
-		abort := errors.New("effect failed")
-		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
-			first, err := events.Once(ctx, tx, "inventory", id)
-			if err != nil || !first {
-				t.Errorf("Once in the doomed transaction = %v, %v; want first", first, err)
-			}
-			return abort
-		})
-		if !errors.Is(err, abort) {
-			t.Fatalf("InTx = %v", err)
-		}
-		if n := rows(); n != 0 {
-			t.Fatalf("%d processed_events rows after a rollback, want 0", n)
-		}
-
-		if !once("inventory", id) {
-			t.Error("first Once = false, want true")
-		}
-		if once("inventory", id) {
-			t.Error("duplicate Once = true, want false")
-		}
-		// Within one transaction too, and the transaction stays usable after a duplicate.
-		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
-			first, err := events.Once(ctx, tx, "inventory", id)
-			if err != nil || first {
-				return fmt.Errorf("duplicate in a transaction = %v, %v", first, err)
-			}
-			var n int
-			return tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM processed_events").Scan(&n)
-		}); err != nil {
-			t.Fatal(err)
-		}
-		// Each consumer applies each event once, independently.
-		if !once("order", id) || !once("inventory", g.New()) {
-			t.Error("Once for another consumer or event = false, want true")
-		}
-		// A consumer name differing only in case is another consumer.
-		if !once("Inventory", id) {
-			t.Error("Once for a consumer differing in case = false, want true")
-		}
-		if n := rows(); n != 4 {
-			t.Errorf("%d processed_events rows, want 4", n)
-		}
-
-		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
-			for _, tc := range []struct {
-				consumer string
-				id       ids.ID
-			}{{"", id}, {strings.Repeat("c", 101), id}, {"inventory", 0}} {
-				if _, err := events.Once(ctx, tx, tc.consumer, tc.id); err == nil {
-					t.Errorf("Once(%q, %d) accepted", tc.consumer, tc.id)
-				}
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := events.Once(ctx, nil, "inventory", id); err == nil {
-			t.Error("Once without a transaction accepted")
-		}
-	})
-}
-
-func TestHandlerErrorIsReported(t *testing.T) {
-	t.Parallel()
-	g := newGen(t)
-	bus := events.NewInProc(nil)
-	boom := errors.New("boom")
-	for _, c := range []string{"first", "second"} {
-		if err := bus.Subscribe(c, []string{"a.b"}, func(context.Context, events.Event) error { return boom }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e := mustEvent(t, g, "a.b", 1)
-	err := bus.Publish(context.Background(), e)
-	var pe *events.PublishError
-	if !errors.As(err, &pe) || len(pe.Failed) != 1 {
-		t.Fatalf("Publish = %v", err)
-	}
-	var he *events.HandlerError
-	if !errors.As(pe.Failed[0].Err, &he) || he.Consumer != "first" || !errors.Is(he, boom) {
-		t.Fatalf("failed event error %v, want a *HandlerError of consumer first wrapping boom", pe.Failed[0].Err)
-	}
-	if msg := pe.Failed[0].Err.Error(); !strings.Contains(msg, "consumer first: boom") || !strings.Contains(msg, "consumer second: boom") {
-		t.Errorf("error %q does not name both consumers", msg)
-	}
-	// Outside the relay, a handler's attempt is 1.
-	var seen int
-	if err := bus.Subscribe("third", []string{"c.d"}, func(ctx context.Context, _ events.Event) error {
-		seen = events.Attempt(ctx)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.Publish(context.Background(), mustEvent(t, g, "c.d", 2)); err != nil {
-		t.Fatal(err)
-	}
-	if seen != 1 {
-		t.Errorf("Attempt = %d outside the relay, want 1", seen)
-	}
-}

@@ -134,7 +134,7 @@ func (i *Instance) Dead(column string) (cond string, arg any) {
 }
 
 // Alive reports whether instance id is alive now.
-func (i *Instance) Alive(ctx context.Context, q sqldb.Querier, id string) (bool, error) {
+func (i *Instance) Alive(ctx context.Context, id string) (bool, error) {
 	if id == "" {
 		return false, nil
 	}
@@ -142,7 +142,7 @@ func (i *Instance) Alive(ctx context.Context, q sqldb.Querier, id string) (bool,
 		return true, nil
 	}
 	var n int
-	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM instances WHERE id = ? AND heartbeat_at > ?", id,
+	err := i.db.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM instances WHERE id = ? AND heartbeat_at > ?", id,
 		sqldb.Time(i.now().Add(-i.staleAfter))).Scan(&n)
 	return n > 0, err
 }

@@ -11,13 +11,19 @@ import (
 )
 
 // AMQPPrefix returns a new name prefix for a test's exchange and queues on the shared
-// broker (MINIMART_AMQP_PREFIX) and deletes, when the test ends, every queue and the exchange
-// made under it, so test runs do not pile up durable queues.
+// broker (MINIMART_AMQP_PREFIX), cleaned up as CleanBroker does.
 func AMQPPrefix(t testing.TB, amqpURL string) string {
 	t.Helper()
 	b := make([]byte, 4)
 	rand.Read(b)
 	prefix := "test" + hex.EncodeToString(b)
+	CleanBroker(t, amqpURL, prefix)
+	return prefix
+}
+
+// CleanBroker deletes, when the test ends, every queue and the exchange a minimart made
+// under prefix, so test runs do not pile up durable queues on the shared broker.
+func CleanBroker(t testing.TB, amqpURL, prefix string) {
 	t.Cleanup(func() {
 		out, err := exec.Command("rabbitmqctl", "-q", "list_queues", "name").Output()
 		if err != nil {
@@ -47,5 +53,4 @@ func AMQPPrefix(t testing.TB, amqpURL string) string {
 			t.Logf("delete exchange: %v", err)
 		}
 	})
-	return prefix
 }

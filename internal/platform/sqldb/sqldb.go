@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -48,10 +49,23 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// Option tunes Open.
+type Option func(*options)
+
+type options struct{ log *slog.Logger }
+
+// WithLogger sends what the MySQL driver itself reports (a connection that died under it,
+// say) to log, at warn, instead of as plain "[mysql] …" lines on stderr.
+func WithLogger(log *slog.Logger) Option { return func(o *options) { o.log = log } }
+
 // Open connects to the database named by rawURL: "" means SQLite at dataDir/minimart.db,
 // "sqlite:///abs/path.db" or "sqlite:rel/path.db" a given SQLite file, and
 // "mysql://user:pass@host:port/db" MySQL or MariaDB.
-func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
+func Open(ctx context.Context, rawURL, dataDir string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var db *DB
 	var err error
 	switch {
@@ -64,7 +78,7 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 		}
 		db, err = openSQLite(path)
 	case strings.HasPrefix(rawURL, "mysql://"):
-		db, err = openMySQL(rawURL)
+		db, err = openMySQL(rawURL, o.log)
 	default:
 		return nil, errors.New("unsupported scheme: want mysql://user:pass@host:3306/db or sqlite:path")
 	}
@@ -105,7 +119,14 @@ func openSQLite(path string) (*DB, error) {
 	return &DB{Dialect: SQLite, write: write, read: read, Target: "sqlite:" + path}, nil
 }
 
-func openMySQL(rawURL string) (*DB, error) {
+// driverLog is the MySQL driver's Logger writing to a slog.Logger.
+type driverLog struct{ log *slog.Logger }
+
+func (d driverLog) Print(v ...any) {
+	d.log.Warn("mysql driver", slog.String("message", strings.TrimSpace(fmt.Sprint(v...))))
+}
+
+func openMySQL(rawURL string, log *slog.Logger) (*DB, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, errors.New("not a valid URL")
@@ -130,6 +151,9 @@ func openMySQL(rawURL string) (*DB, error) {
 	cfg.InterpolateParams = true
 	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
 	cfg.Timeout = 5 * time.Second
+	if log != nil {
+		cfg.Logger = driverLog{log}
+	}
 	maxOpen := 32
 	if v := u.Query().Get("max_open_conns"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -37,7 +37,9 @@ type ErrorPayload struct {
 }
 
 // WriteError answers with err in the shared error format. An error that is not an
-// application error is logged with the request id and answered as a bare 500, so internals
+// application error is answered as what the request's classifiers (ClassifyErrors) make of
+// it — a database that cannot be reached is 503 database_unavailable, logged at warn — or
+// else logged with the request id as an error and answered as a bare 500, so internals
 // never reach the client.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	appErr, ok := errs.As(err)
@@ -46,8 +48,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			// The client went away; nobody reads this answer.
 			return
 		}
-		LoggerFrom(r.Context()).ErrorContext(r.Context(), "request failed", slog.String("error", err.Error()))
-		appErr = ErrInternal
+		if appErr = classified(r.Context(), err); appErr != nil {
+			noteClassified(r, appErr.Code, err)
+		} else {
+			LoggerFrom(r.Context()).ErrorContext(r.Context(), "request failed", slog.String("error", err.Error()))
+			appErr = ErrInternal
+		}
 	}
 	if secs, ok := appErr.Details[errs.RetryAfterSeconds].(int64); ok {
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -21,6 +22,7 @@ type ctxKey int
 const (
 	loggerKey ctxKey = iota
 	requestIDKey
+	routeKey
 )
 
 // LoggerFrom returns the request-scoped logger (it carries the request id).
@@ -85,14 +87,19 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			}
 			w.Header().Set("X-Request-ID", id)
 			reqLog := log.With(slog.String("request_id", id))
-			ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, reqLog)
+			out := &outcome{}
+			// The Router writes the matched pattern here: middleware between this one and the
+			// Router may hand it a copy of the request, whose r.Pattern this one never sees.
+			matched := new(string)
+			ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, reqLog), outcomeKey, out)
+			ctx = context.WithValue(ctx, routeKey, matched)
 			r = r.WithContext(ctx)
 
 			m.inFlight.Inc()
 			rec := &recorder{ResponseWriter: w}
 			defer func() {
 				m.inFlight.Dec()
-				route := r.Pattern
+				route := *matched
 				if route == "" {
 					route = "unmatched"
 				}
@@ -104,14 +111,20 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 				m.requests.WithLabelValues(r.Method, route, fmt.Sprint(status)).Inc()
 				m.latency.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
 				level := slog.LevelInfo
-				if status >= 500 {
-					level = slog.LevelError
-				}
-				reqLog.LogAttrs(ctx, level, "http request",
-					slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
 					slog.String("route", route), slog.Int("status", status),
 					slog.Int("bytes", rec.bytes), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-					slog.String("remote", r.RemoteAddr))
+					slog.String("remote", r.RemoteAddr)}
+				switch {
+				case out.code != "":
+					// An outage of something the request needs (ClassifyErrors): one warn line
+					// per request, carrying the cause, rather than an error per failed request.
+					level = slog.LevelWarn
+					attrs = append(attrs, slog.String("code", out.code), slog.String("error", out.err))
+				case status >= 500:
+					level = slog.LevelError
+				}
+				reqLog.LogAttrs(ctx, level, "http request", attrs...)
 			}()
 			next.ServeHTTP(rec, r)
 		})
@@ -172,7 +185,17 @@ func LimitBody(maxBytes int64, larger map[string]int64) Middleware {
 	}
 }
 
-// SecurityHeaders sets headers that keep browsers from sniffing or framing API answers.
+// DefaultCSP is the Content-Security-Policy of every answer that is not an HTML page: JSON,
+// YAML, metrics and images never need to load or run anything, so a browser that opens one
+// (or is tricked into rendering one) is allowed nothing.
+const DefaultCSP = "default-src 'none'; frame-ancestors 'none'"
+
+// HSTS tells browsers to use only HTTPS with this host (and its subdomains) for two years.
+const HSTS = "max-age=63072000; includeSubDomains"
+
+// SecurityHeaders sets headers that keep browsers from sniffing or framing answers, HSTS on
+// answers over TLS, and DefaultCSP on answers that are not HTML and have no policy of their
+// own. An HTML page sets its own policy, for it alone knows what it loads.
 func SecurityHeaders() Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -180,10 +203,48 @@ func SecurityHeaders() Middleware {
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("Referrer-Policy", "no-referrer")
-			next.ServeHTTP(w, r)
+			if r.TLS != nil {
+				h.Set("Strict-Transport-Security", HSTS)
+			}
+			cw := &defaultCSP{ResponseWriter: w}
+			// Deferred, for a handler that wrote nothing (answered from these headers after it
+			// returns) and for one that panicked (Recover, further out, answers then).
+			defer cw.decide()
+			next.ServeHTTP(cw, r)
 		})
 	}
 }
+
+// defaultCSP adds DefaultCSP when the headers go out, the moment the handler's own
+// Content-Type and policy are known.
+type defaultCSP struct {
+	http.ResponseWriter
+	decided bool
+}
+
+func (d *defaultCSP) decide() {
+	if d.decided {
+		return
+	}
+	d.decided = true
+	h := d.Header()
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	if h.Get("Content-Security-Policy") == "" && mt != "text/html" {
+		h.Set("Content-Security-Policy", DefaultCSP)
+	}
+}
+
+func (d *defaultCSP) WriteHeader(code int) {
+	d.decide()
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d *defaultCSP) Write(b []byte) (int, error) {
+	d.decide()
+	return d.ResponseWriter.Write(b)
+}
+
+func (d *defaultCSP) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // ClientIPs finds the address of the buyer behind trusted reverse proxies (nginx).
 // Forwarding headers are believed only from the listed proxy networks; otherwise anyone

@@ -35,6 +35,16 @@ func (c *Client) Address(ctx context.Context, userID, id ids.ID) (user.Address, 
 	return out.Address, nil
 }
 
+// StaffRole is the staff account's current role, "" when it may not act (disabled,
+// deleted or unknown); it satisfies auth.StaffStatus for services without the user module.
+func (c *Client) StaffRole(ctx context.Context, id ids.ID) (string, error) {
+	var out userhttp.StaffStatusResponse
+	if err := c.peer.Call(ctx, http.MethodGet, userhttp.PathStaff+id.String()+"/status", nil, &out, true); err != nil {
+		return "", err
+	}
+	return out.Role, nil
+}
+
 // OpenID is the buyer's WeChat openid: "" when they never logged in through the mini-program.
 func (c *Client) OpenID(ctx context.Context, userID ids.ID) (string, error) {
 	var out userhttp.OpenIDResponse

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minimart/minimart/internal/platform/auth"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -149,11 +150,13 @@ func (s *Store) UpdateUser(ctx context.Context, id ids.ID, fn func(*user.User) e
 	return out, err
 }
 
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+
 // likePattern escapes LIKE wildcards with '!' (the same escape works on both engines).
-func likePattern(q string) string {
-	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
-	return "%" + r.Replace(q) + "%"
-}
+func likePattern(q string) string { return "%" + likeEscaper.Replace(q) + "%" }
+
+// prefixPattern matches what starts with p, p's wildcards escaped as in likePattern.
+func prefixPattern(p string) string { return likeEscaper.Replace(p) + "%" }
 
 // SearchUsers lists buyers newest first.
 func (s *Store) SearchUsers(ctx context.Context, q string, before ids.ID, limit int) ([]user.User, error) {
@@ -188,8 +191,8 @@ func (s *Store) SearchUsers(ctx context.Context, q string, before ids.ID, limit 
 
 // CreateStaff inserts a staff account.
 func (s *Store) CreateStaff(ctx context.Context, st user.Staff) error {
-	_, err := s.db.Write().ExecContext(ctx, `INSERT INTO staff (id, username, username_key, role, password_hash, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, st.ID, st.Username, strings.ToLower(st.Username), st.Role, st.PasswordHash, st.CreatedAt)
+	_, err := s.db.Write().ExecContext(ctx, `INSERT INTO staff (id, username, username_key, role, status, password_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, st.ID, st.Username, staffKey(st), st.Role, st.Status, st.PasswordHash, st.CreatedAt)
 	if sqldb.IsUniqueViolation(err) {
 		return user.ErrStaffTaken
 	}
@@ -199,33 +202,125 @@ func (s *Store) CreateStaff(ctx context.Context, st user.Staff) error {
 	return nil
 }
 
-func (s *Store) staffWhere(ctx context.Context, where string, arg any) (user.Staff, error) {
+// staffKey is what the unique username_key holds: the lowercased username, except for a
+// deleted account, whose key is made from its id so that its name is free again. No live
+// username can equal it: usernames never start with a space.
+func staffKey(st user.Staff) string {
+	if st.Status == user.StaffDeleted {
+		return " deleted:" + st.ID.String()
+	}
+	return strings.ToLower(st.Username)
+}
+
+const staffColumns = "id, username, role, status, password_hash, created_at"
+
+func scanStaff(row sqldb.Scanner) (user.Staff, error) {
 	var st user.Staff
-	err := s.db.Read().QueryRowContext(ctx, "SELECT id, username, role, password_hash, created_at FROM staff WHERE "+where, arg).
-		Scan(&st.ID, &st.Username, &st.Role, &st.PasswordHash, &st.CreatedAt)
+	if err := row.Scan(&st.ID, &st.Username, &st.Role, &st.Status, &st.PasswordHash, &st.CreatedAt); err != nil {
+		return user.Staff{}, err
+	}
+	st.CreatedAt = st.CreatedAt.UTC()
+	return st, nil
+}
+
+func (s *Store) staffWhere(ctx context.Context, q sqldb.Querier, where string, arg any) (user.Staff, error) {
+	st, err := scanStaff(q.QueryRowContext(ctx, "SELECT "+staffColumns+" FROM staff WHERE "+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return user.Staff{}, user.ErrStaffNotFound
 	}
 	if err != nil {
 		return user.Staff{}, fmt.Errorf("select staff: %w", err)
 	}
-	st.CreatedAt = st.CreatedAt.UTC()
 	return st, nil
 }
 
-// StaffByUsername finds a staff account, case-insensitively.
+// StaffByUsername finds a staff account that is not deleted, case-insensitively.
 func (s *Store) StaffByUsername(ctx context.Context, username string) (user.Staff, error) {
-	return s.staffWhere(ctx, "username_key = ?", strings.ToLower(username))
+	return s.staffWhere(ctx, s.db.Read(), "username_key = ?", strings.ToLower(username))
 }
 
-// StaffByID finds a staff account by id.
+// StaffByID finds a staff account by id, whatever its status.
 func (s *Store) StaffByID(ctx context.Context, id ids.ID) (user.Staff, error) {
-	return s.staffWhere(ctx, "id = ?", id)
+	return s.staffWhere(ctx, s.db.Read(), "id = ?", id)
 }
 
-// CountStaff counts staff accounts with role.
+// CountStaff counts the active staff accounts with role.
 func (s *Store) CountStaff(ctx context.Context, role string) (int, error) {
 	var n int
-	err := s.db.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM staff WHERE role = ?", role).Scan(&n)
+	err := s.db.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM staff WHERE role = ? AND status = ?", role, user.StaffActive).Scan(&n)
 	return n, err
+}
+
+// ListStaff lists the accounts that are not deleted, newest first.
+func (s *Store) ListStaff(ctx context.Context, before ids.ID, limit int) ([]user.Staff, error) {
+	query := "SELECT " + staffColumns + " FROM staff WHERE status <> ?"
+	args := []any{user.StaffDeleted}
+	if before > 0 {
+		query += " AND id < ?"
+		args = append(args, before)
+	}
+	rows, err := s.db.Read().QueryContext(ctx, query+" ORDER BY id DESC LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	defer rows.Close()
+	var out []user.Staff
+	for rows.Next() {
+		st, err := scanStaff(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// ChangeStaff changes an account in one transaction. The active admins are locked first,
+// always in id order, then the account: every change that could leave the shop without an
+// admin sees the others' outcome instead of a count that is about to be wrong. (SQLite's
+// single writer serializes these transactions anyway.)
+func (s *Store) ChangeStaff(ctx context.Context, id ids.ID, now time.Time,
+	fn func(st *user.Staff, activeAdmins int) (bool, error)) (user.Staff, error) {
+	var out user.Staff
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM staff WHERE role = ? AND status = ? ORDER BY id"+tx.ForUpdate(),
+			auth.RoleAdmin, user.StaffActive)
+		if err != nil {
+			return fmt.Errorf("lock admins: %w", err)
+		}
+		admins := 0
+		for rows.Next() {
+			admins++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("lock admins: %w", err)
+		}
+		st, err := s.staffWhere(ctx, tx, "id = ?"+tx.ForUpdate(), id)
+		if err != nil {
+			return err
+		}
+		if st.Status == user.StaffDeleted {
+			return user.ErrStaffNotFound
+		}
+		endSessions, err := fn(&st, admins)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE staff SET username_key = ?, role = ?, status = ?, password_hash = ? WHERE id = ?",
+			staffKey(st), st.Role, st.Status, st.PasswordHash, st.ID)
+		if err != nil {
+			return fmt.Errorf("update staff: %w", err)
+		}
+		if endSessions {
+			_, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE subject_id = ? AND subject_kind = ? AND revoked_at IS NULL",
+				now, st.ID, user.SubjectStaff)
+			if err != nil {
+				return fmt.Errorf("revoke staff sessions: %w", err)
+			}
+		}
+		out = st
+		return nil
+	})
+	return out, err
 }

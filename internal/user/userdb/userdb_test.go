@@ -3,11 +3,15 @@ package userdb_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/minimart/minimart/internal/platform/audit"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -31,6 +35,7 @@ func TestStoreConformance(t *testing.T) {
 		t.Run("sessions", h.sessions)
 		t.Run("addresses", h.addresses)
 		t.Run("staff", h.staff)
+		t.Run("audit", h.audit)
 	})
 }
 
@@ -289,7 +294,7 @@ func (h harness) addresses(t *testing.T) {
 }
 
 func (h harness) staff(t *testing.T) {
-	st := user.Staff{ID: h.gen.New(), Username: "Boss", Role: "admin", PasswordHash: []byte("h"), CreatedAt: time.Now().UTC()}
+	st := user.Staff{ID: h.gen.New(), Username: "Boss", Role: "admin", Status: user.StaffActive, PasswordHash: []byte("h"), CreatedAt: time.Now().UTC()}
 	if err := h.store.CreateStaff(ctx, st); err != nil {
 		t.Fatal(err)
 	}
@@ -306,5 +311,196 @@ func (h harness) staff(t *testing.T) {
 	}
 	if _, err := h.store.StaffByID(ctx, 1); !errors.Is(err, user.ErrStaffNotFound) {
 		t.Fatalf("unknown staff: %v", err)
+	}
+	t.Run("changes", h.staffChanges)
+}
+
+// staffChanges: ChangeStaff saves role, status and password, counts active admins, ends
+// sessions when asked, and a deleted account frees its name and is gone from lists.
+func (h harness) staffChanges(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	add := func(name, role string) user.Staff {
+		t.Helper()
+		st := user.Staff{ID: h.gen.New(), Username: name, Role: role, Status: user.StaffActive, PasswordHash: []byte("h"), CreatedAt: now}
+		if err := h.store.CreateStaff(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	ann, ben := add("ann", "admin"), add("ben", "operator")
+	sess := user.Session{ID: h.gen.New(), SubjectKind: user.SubjectStaff, SubjectID: ben.ID,
+		TokenHash: bytes.Repeat([]byte{42}, 32), ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+	sess.FamilyID = sess.ID
+	if err := h.store.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	var seenAdmins int
+	got, err := h.store.ChangeStaff(ctx, ben.ID, now, func(st *user.Staff, admins int) (bool, error) {
+		seenAdmins = admins
+		st.Role, st.PasswordHash = "admin", []byte("new-hash")
+		return false, nil
+	})
+	if err != nil || got.Role != "admin" || seenAdmins != 2 { // Boss and ann
+		t.Fatalf("promote = %+v, %v (admins seen %d)", got, err, seenAdmins)
+	}
+	if st, _ := h.store.StaffByID(ctx, ben.ID); st.Role != "admin" || string(st.PasswordHash) != "new-hash" {
+		t.Fatalf("stored %+v", st)
+	}
+	if n, _ := h.store.CountStaff(ctx, "admin"); n != 3 {
+		t.Fatalf("active admins = %d, want 3", n)
+	}
+	// A failing fn changes nothing.
+	refused := errors.New("refused")
+	if _, err := h.store.ChangeStaff(ctx, ben.ID, now, func(st *user.Staff, _ int) (bool, error) {
+		st.Status = user.StaffDisabled
+		return true, refused
+	}); !errors.Is(err, refused) {
+		t.Fatalf("refused change: %v", err)
+	}
+	if _, err := h.store.RotateSession(ctx, sess.TokenHash, now, func(old user.Session) user.Session {
+		next := old
+		next.ID, next.TokenHash = h.gen.New(), bytes.Repeat([]byte{43}, 32)
+		return next
+	}); err != nil {
+		t.Fatalf("a refused change ended the session: %v", err)
+	}
+	// Disabled with its sessions ended: no longer an active admin, its refresh token dead.
+	if _, err := h.store.ChangeStaff(ctx, ben.ID, now, func(st *user.Staff, _ int) (bool, error) {
+		st.Status = user.StaffDisabled
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.RotateSession(ctx, bytes.Repeat([]byte{43}, 32), now, func(old user.Session) user.Session { return old }); !errors.Is(err, user.ErrInvalidRefreshToken) {
+		t.Fatalf("session of a disabled account: %v", err)
+	}
+	if n, _ := h.store.CountStaff(ctx, "admin"); n != 2 {
+		t.Fatalf("active admins = %d, want 2", n)
+	}
+	list, err := h.store.ListStaff(ctx, 0, 10)
+	if err != nil || len(list) != 3 || list[0].ID != ben.ID || list[0].Status != user.StaffDisabled {
+		t.Fatalf("list = %+v, %v; want ben (disabled), ann, Boss", list, err)
+	}
+	if page, _ := h.store.ListStaff(ctx, ben.ID, 1); len(page) != 1 || page[0].ID != ann.ID {
+		t.Fatalf("page after ben = %+v", page)
+	}
+
+	// Deleted: kept by id, gone from lists and from username lookups, its name free.
+	if _, err := h.store.ChangeStaff(ctx, ann.ID, now, func(st *user.Staff, _ int) (bool, error) {
+		st.Status = user.StaffDeleted
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := h.store.StaffByID(ctx, ann.ID); err != nil || st.Status != user.StaffDeleted || st.Username != "ann" {
+		t.Fatalf("deleted by id = %+v, %v", st, err)
+	}
+	if _, err := h.store.StaffByUsername(ctx, "ann"); !errors.Is(err, user.ErrStaffNotFound) {
+		t.Fatalf("deleted by name: %v", err)
+	}
+	if _, err := h.store.ChangeStaff(ctx, ann.ID, now, func(*user.Staff, int) (bool, error) { return false, nil }); !errors.Is(err, user.ErrStaffNotFound) {
+		t.Fatalf("changing a deleted account: %v", err)
+	}
+	if list, _ := h.store.ListStaff(ctx, 0, 10); len(list) != 2 {
+		t.Fatalf("list after delete = %+v", list)
+	}
+	add("ANN", "operator")
+	if _, err := h.store.ChangeStaff(ctx, 12345, now, func(*user.Staff, int) (bool, error) { return false, nil }); !errors.Is(err, user.ErrStaffNotFound) {
+		t.Fatalf("unknown account: %v", err)
+	}
+
+	// Two admins demoting each other at once: the counts each sees are decided in turn, so
+	// the last admin stays one.
+	if n, _ := h.store.CountStaff(ctx, "admin"); n != 1 {
+		t.Fatalf("active admins = %d, want only Boss", n)
+	}
+	cat := add("cat", "admin")
+	boss, _ := h.store.StaffByUsername(ctx, "boss")
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, id := range []ids.ID{boss.ID, cat.ID} {
+		wg.Go(func() {
+			_, errs[i] = h.store.ChangeStaff(ctx, id, now, func(st *user.Staff, admins int) (bool, error) {
+				if admins <= 1 {
+					return false, user.ErrLastAdmin
+				}
+				st.Role = "operator"
+				return false, nil
+			})
+		})
+	}
+	wg.Wait()
+	if n, _ := h.store.CountStaff(ctx, "admin"); n != 1 || (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("after racing demotions: %d admins, errors %v", n, errs)
+	}
+}
+
+func (h harness) audit(t *testing.T) {
+	base := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	entry := func(i int, actor ids.ID, method, route, target string) audit.Entry {
+		return audit.Entry{ID: h.gen.New(), ActorID: actor, ActorUsername: "boss", ActorRole: "admin", Method: method, Route: route,
+			Path: strings.ReplaceAll(route, "{id}", target), Target: target, Status: 200, After: json.RawMessage(`{"stock":1}`),
+			ClientIP: "203.0.113.9", UserAgent: strings.Repeat("u", 600), Request: "req", Service: "catalog,inventory",
+			OccurredAt: base.Add(time.Duration(i) * time.Minute)}
+	}
+	a, b := ids.ID(501), ids.ID(502)
+	list := []audit.Entry{
+		entry(0, a, "PUT", "/api/v1/admin/skus/{id}/stock", "9"),
+		entry(1, a, "POST", "/api/v1/admin/products", "7"),
+		entry(2, b, "DELETE", "/api/v1/admin/products/{id}", "7"),
+		entry(3, b, "POST", "/api/v1/admin/staff", "8"),
+	}
+	list[3].Before, list[3].After = json.RawMessage(`{"role":"operator"}`), nil
+	for _, e := range list {
+		if err := h.store.RecordAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.store.RecordAudit(ctx, list[0]); err != nil {
+		t.Fatalf("a redelivered entry: %v", err)
+	}
+	all, err := h.store.AuditLog(ctx, user.AuditFilter{}, 10)
+	if err != nil || len(all) != 4 || all[0].ID != list[3].ID || all[3].ID != list[0].ID {
+		t.Fatalf("all = %+v, %v", all, err)
+	}
+	got := all[3]
+	if !got.OccurredAt.Equal(list[0].OccurredAt) || got.ActorID != a || got.Route != list[0].Route || got.Target != "9" ||
+		string(got.After) != `{"stock":1}` || got.Before != nil || len(got.UserAgent) != 512 || got.ClientIP != "203.0.113.9" ||
+		got.Service != "catalog,inventory" || got.Status != 200 || got.ActorUsername != "boss" {
+		t.Fatalf("stored entry = %+v", got)
+	}
+	if string(all[0].Before) != `{"role":"operator"}` || all[0].After != nil {
+		t.Fatalf("before/after = %s / %s", all[0].Before, all[0].After)
+	}
+	cases := []struct {
+		name string
+		f    user.AuditFilter
+		want []int
+	}{
+		{"actor", user.AuditFilter{ActorID: a}, []int{1, 0}},
+		{"method", user.AuditFilter{Method: "DELETE"}, []int{2}},
+		{"route prefix", user.AuditFilter{RoutePrefix: "/api/v1/admin/products"}, []int{2, 1}},
+		{"route wildcard is text", user.AuditFilter{RoutePrefix: "/api/v1/admin/%"}, nil},
+		{"target", user.AuditFilter{TargetID: "7"}, []int{2, 1}},
+		{"from", user.AuditFilter{From: base.Add(2 * time.Minute)}, []int{3, 2}},
+		{"to", user.AuditFilter{To: base.Add(time.Minute)}, []int{0}},
+		{"cursor", user.AuditFilter{Before: list[2].ID}, []int{1, 0}},
+		{"together", user.AuditFilter{ActorID: b, TargetID: "7", From: base, To: base.Add(time.Hour)}, []int{2}},
+	}
+	for _, c := range cases {
+		got, err := h.store.AuditLog(ctx, c.f, 10)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var idx []int
+		for _, e := range got {
+			idx = append(idx, slices.IndexFunc(list, func(x audit.Entry) bool { return x.ID == e.ID }))
+		}
+		if !slices.Equal(idx, c.want) {
+			t.Errorf("%s: entries %v, want %v", c.name, idx, c.want)
+		}
+	}
+	if got, _ := h.store.AuditLog(ctx, user.AuditFilter{}, 2); len(got) != 2 {
+		t.Fatalf("limit 2 gave %d", len(got))
 	}
 }

@@ -1,10 +1,9 @@
 // Package userhttp serves the accounts API: registration and logins, sessions, the buyer's
-// profile and addresses, and staff account endpoints.
+// profile and addresses, staff accounts and their management, and the audit log.
 package userhttp
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/minimart/minimart/internal/platform/auth"
 	"github.com/minimart/minimart/internal/platform/web"
@@ -17,17 +16,23 @@ type Handlers struct {
 	ips *web.ClientIPs
 }
 
+// Limits are the rate limits of the endpoints anyone may call; each wraps its routes.
+// Login covers every way to log in (password, WeChat, staff).
+type Limits struct {
+	Register, Login, Refresh web.Middleware
+}
+
 // Routes registers every user endpoint on rt.
-func Routes(rt *web.Router, svc *user.Service, tokens *auth.Tokens, ips *web.ClientIPs) {
+func Routes(rt *web.Router, svc *user.Service, tokens *auth.Tokens, ips *web.ClientIPs, limits Limits) {
 	h := &Handlers{svc: svc, ips: ips}
 	buyer := tokens.Buyer
 	anyStaff := tokens.Staff(auth.RoleAdmin, auth.RoleOperator)
 	adminOnly := tokens.Staff(auth.RoleAdmin)
 
-	rt.HandleFunc("POST /api/v1/auth/register", h.register)
-	rt.HandleFunc("POST /api/v1/auth/login", h.login)
-	rt.HandleFunc("POST /api/v1/auth/wechat", h.wechatLogin)
-	rt.HandleFunc("POST /api/v1/auth/refresh", h.refresh)
+	rt.Handle("POST /api/v1/auth/register", limits.Register(web.HandlerFunc(h.register)))
+	rt.Handle("POST /api/v1/auth/login", limits.Login(web.HandlerFunc(h.login)))
+	rt.Handle("POST /api/v1/auth/wechat", limits.Login(web.HandlerFunc(h.wechatLogin)))
+	rt.Handle("POST /api/v1/auth/refresh", limits.Refresh(web.HandlerFunc(h.refresh)))
 	rt.HandleFunc("POST /api/v1/auth/logout", h.logout)
 	rt.Handle("GET /api/v1/me", buyer(web.HandlerFunc(h.me)))
 	rt.Handle("GET /api/v1/me/addresses", buyer(web.HandlerFunc(h.listAddresses)))
@@ -36,9 +41,10 @@ func Routes(rt *web.Router, svc *user.Service, tokens *auth.Tokens, ips *web.Cli
 	rt.Handle("PUT /api/v1/me/addresses/{id}", buyer(web.HandlerFunc(h.updateAddress)))
 	rt.Handle("DELETE /api/v1/me/addresses/{id}", buyer(web.HandlerFunc(h.deleteAddress)))
 
-	rt.HandleFunc("POST /api/v1/admin/auth/login", h.staffLogin)
+	rt.Handle("POST /api/v1/admin/auth/login", limits.Login(web.HandlerFunc(h.staffLogin)))
 	rt.Handle("GET /api/v1/admin/me", anyStaff(web.HandlerFunc(h.staffMe)))
 	rt.Handle("GET /api/v1/admin/users", adminOnly(web.HandlerFunc(h.searchUsers)))
+	staffRoutes(rt, h, adminOnly)
 }
 
 type credentials struct {
@@ -61,8 +67,17 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusCreated, userWithTokens{User: u, Tokens: tok})
+	writeTokens(w, http.StatusCreated, userWithTokens{User: u, Tokens: tok})
 	return nil
+}
+
+// writeTokens answers with v, which carries tokens: no cache (a shared proxy, the browser's
+// history) may keep a copy.
+func writeTokens(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache") // for HTTP/1.0 caches, which know no Cache-Control
+	web.WriteJSON(w, status, v)
 }
 
 func (h *Handlers) login(w http.ResponseWriter, r *http.Request) error {
@@ -78,7 +93,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, userWithTokens{User: u, Tokens: tok})
+	writeTokens(w, http.StatusOK, userWithTokens{User: u, Tokens: tok})
 	return nil
 }
 
@@ -97,7 +112,7 @@ func (h *Handlers) wechatLogin(w http.ResponseWriter, r *http.Request) error {
 	if created {
 		status = http.StatusCreated
 	}
-	web.WriteJSON(w, status, struct {
+	writeTokens(w, status, struct {
 		userWithTokens
 		Created bool `json:"created"`
 	}{userWithTokens{User: u, Tokens: tok}, created})
@@ -117,7 +132,7 @@ func (h *Handlers) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, struct {
+	writeTokens(w, http.StatusOK, struct {
 		Tokens user.Tokens `json:"tokens"`
 	}{tok})
 	return nil
@@ -237,7 +252,7 @@ func (h *Handlers) staffLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, struct {
+	writeTokens(w, http.StatusOK, struct {
 		Staff  user.Staff  `json:"staff"`
 		Tokens user.Tokens `json:"tokens"`
 	}{st, tok})
@@ -254,15 +269,11 @@ func (h *Handlers) staffMe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) searchUsers(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	limit := 0
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return web.ErrInvalidParam.Withf("limit must be a positive integer")
-		}
-		limit = n
+	limit, err := queryLimit(r)
+	if err != nil {
+		return err
 	}
+	q := r.URL.Query()
 	page, err := h.svc.SearchUsers(r.Context(), q.Get("q"), q.Get("cursor"), limit)
 	if err != nil {
 		return err
