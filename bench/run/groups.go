@@ -32,6 +32,8 @@ var groups = []group{
 	{"orders", "order creation on SQLite and MariaDB: orders spread over 1,000 SKUs, a flash sale on one SKU with a zero-oversell check; each against the engine's raw write rate", runOrders},
 	{"events", "transactional outbox and relay to RabbitMQ, in the runner's process: relay events/s against the broker's raw confirmed-publish rate, and commit → consumer lag at steady write rates, on MariaDB and SQLite", runEvents},
 	{"split", "the seed's split (deploy/local/split.sh: user, product, order, payment services, two instances each, behind nginx) against the monolith on the same MariaDB, Redis and RabbitMQ: product detail and order create ratios, and the latency one remote call adds", runSplit},
+	{"recovery", "kill -9 recovery of a production-shaped minimart (MariaDB, RabbitMQ) under a light order load: restart to /readyz and to its outbox backlog published, over 20 kills, against clean (SIGTERM) restarts; then the same on the embedded (SQLite) shape", runRecovery},
+	{"soak", "a production-shaped minimart at half its measured order capacity for --soak-duration: RSS, goroutines, open fds, database connections and p99 per 10 s window, and whether each stays flat", runSoak},
 	{"smoke", "harness check: bare handler vs GET /healthz on minimart (empty data dir)", runSmoke},
 }
 

@@ -53,6 +53,8 @@ type options struct {
 	redisFrom string // where redisURL came from
 	// splitSlices: slices per side of each interleaved pair
 	splitSlices int
+	// soak group
+	soakDuration time.Duration
 }
 
 func main() {
@@ -86,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.mysqlURL, "mysql-url", "", "orders, events and split groups: MariaDB/MySQL server, mysql://user:pass@host:3306/db, on which fresh databases are created and dropped per run (default $"+mysqlURLEnv+"; neither: MariaDB rows skipped)")
 	fs.IntVar(&o.flashStock, "flash-stock", 2000, "orders group: stock of the flash-sale SKU")
 	fs.StringVar(&o.redisURL, "redis-url", "", "split group: Redis, redis://host:6379/0, whose keys under the run's prefixes are deleted afterwards (default $"+redisURLEnv+"; neither: the group is skipped)")
+	fs.DurationVar(&o.soakDuration, "soak-duration", 10*time.Minute, "soak group: how long the half-capacity order load runs (sampled every 10s)")
 	fs.IntVar(&o.splitSlices, "split-slices", 4, "split group: each pair (monolith, split) alternates in this many slices per side, sharing --warmup and --duration; 1: one row after the other")
 	fs.StringVar(&o.amqpURL, "amqp-url", "", "events and split groups: RabbitMQ, amqp://user:pass@host:5672/vhost, on which an exchange and queues are created and deleted per run (default $"+amqpURLEnv+"; neither: the group is skipped)")
 	fs.IntVar(&o.eventsCount, "events-count", 20000, "events group: events pre-written to the outbox for the relay row")
