@@ -54,7 +54,7 @@ func TestFaultDatabaseDown(t *testing.T) {
 			token := f.buyers[i].Tokens.AccessToken
 			var last string // the buyer's latest order, read back uncached
 			for n := 0; !stop.Load(); n++ {
-				a := doJSON(client, "POST", f.srv.base+"/api/v1/orders", token, map[string]string{"Idempotency-Key": fmt.Sprintf("db-b%d-%d", i, n)},
+				a := send(client, "POST", f.srv.base+"/api/v1/orders", token, map[string]string{"Idempotency-Key": fmt.Sprintf("db-b%d-%d", i, n)},
 					map[string]any{"items": []map[string]any{{"sku_id": f.skus[n%2], "quantity": 1}}, "address_id": f.addrs[i]})
 				counts[phase.Load()].add("POST /orders", a) // by when the answer came
 				if a.err == nil && a.status == http.StatusCreated {
@@ -69,12 +69,12 @@ func TestFaultDatabaseDown(t *testing.T) {
 					last = o.ID
 				}
 				if last != "" {
-					a := doJSON(client, "GET", f.srv.base+"/api/v1/orders/"+last, token, nil, nil)
+					a := send(client, "GET", f.srv.base+"/api/v1/orders/"+last, token, nil, nil)
 					counts[phase.Load()].add("GET /orders/{id}", a)
 				}
-				a = doJSON(client, "GET", f.srv.base+"/api/v1/orders?page_size=5", token, nil, nil)
+				a = send(client, "GET", f.srv.base+"/api/v1/orders?page_size=5", token, nil, nil)
 				counts[phase.Load()].add("GET /orders", a)
-				a = doJSON(client, "GET", f.srv.base+"/api/v1/products/"+f.product, "", nil, nil)
+				a = send(client, "GET", f.srv.base+"/api/v1/products/"+f.product, "", nil, nil)
 				counts[phase.Load()].add("GET /products/{id}", a)
 				time.Sleep(20 * time.Millisecond) // pacing: a 503 comes back at once
 			}

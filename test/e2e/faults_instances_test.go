@@ -204,7 +204,7 @@ func TestFaultInstanceDiesHoldingWork(t *testing.T) {
 	// It cancels the unpaid order once its time is up, and every hold is freed.
 	pollUntil(t, time.Until(placed.Add(payTimeout+5*time.Second)), "the unpaid order cancelled by the survivor", func() error {
 		var o shopOrder
-		a := doJSON(httpClient, "GET", survivor.base+"/api/v1/orders/"+unpaid.ID, f.buyers[0].Tokens.AccessToken, nil, nil)
+		a := send(httpClient, "GET", survivor.base+"/api/v1/orders/"+unpaid.ID, f.buyers[0].Tokens.AccessToken, nil, nil)
 		if a.err != nil || a.status != http.StatusOK {
 			return fmt.Errorf("get order: %v", a)
 		}

@@ -68,7 +68,7 @@ func (l *killLoad) worker(i int, rng *rand.Rand) {
 		}
 		req := createReq{buyer: i, key: fmt.Sprintf("kill-r%d-b%d-%d", l.round, i, n),
 			body: map[string]any{"items": items, "address_id": f.addrs[i]}}
-		a := doJSON(l.client, "POST", base+"/api/v1/orders", token, map[string]string{"Idempotency-Key": req.key}, req.body)
+		a := send(l.client, "POST", base+"/api/v1/orders", token, map[string]string{"Idempotency-Key": req.key}, req.body)
 		l.counts.add("POST /orders", a)
 		if a.err != nil {
 			l.mu.Lock()
@@ -94,7 +94,7 @@ func (l *killLoad) worker(i int, rng *rand.Rand) {
 		l.mu.Unlock()
 		switch rng.IntN(4) {
 		case 0, 1: // pay at the sandbox cashier, as a buyer's browser would
-			p := doJSON(l.client, "POST", base+"/api/v1/orders/"+o.ID+"/payments", token,
+			p := send(l.client, "POST", base+"/api/v1/orders/"+o.ID+"/payments", token,
 				map[string]string{"Idempotency-Key": "pay-" + req.key}, map[string]any{"method": "sandbox"})
 			l.counts.add("POST /orders/{id}/payments", p)
 			if p.err != nil {
@@ -107,7 +107,7 @@ func (l *killLoad) worker(i int, rng *rand.Rand) {
 				l.fail("start payment of %s: %v", o.ID, p)
 				continue
 			}
-			c := doJSON(l.client, "POST", pay.PayURL+"/pay", "", map[string]string{"Accept": "application/json"}, nil)
+			c := send(l.client, "POST", pay.PayURL+"/pay", "", map[string]string{"Accept": "application/json"}, nil)
 			l.counts.add("POST /sandbox/pay/{trade}/{token}/pay", c)
 			if c.err != nil {
 				return
@@ -123,7 +123,7 @@ func (l *killLoad) worker(i int, rng *rand.Rand) {
 			l.cashierPaid[o.ID] = true
 			l.mu.Unlock()
 		case 2:
-			c := doJSON(l.client, "POST", base+"/api/v1/orders/"+o.ID+"/cancel", token, nil, nil)
+			c := send(l.client, "POST", base+"/api/v1/orders/"+o.ID+"/cancel", token, nil, nil)
 			l.counts.add("POST /orders/{id}/cancel", c)
 			if c.err != nil {
 				return
@@ -252,7 +252,7 @@ func TestFaultKillNineUnderLoad(t *testing.T) {
 		// The requests the kill cut off, sent again with the same key and body.
 		type retried struct {
 			req      createReq
-			a        reply
+			a        answer
 			after    time.Duration
 			replayed bool
 		}
@@ -262,7 +262,7 @@ func TestFaultKillNineUnderLoad(t *testing.T) {
 			wg.Go(func() {
 				deadline := ready.Add(10 * time.Second)
 				for {
-					a := doJSON(client, "POST", f.srv.base+"/api/v1/orders", f.buyers[req.buyer].Tokens.AccessToken,
+					a := send(client, "POST", f.srv.base+"/api/v1/orders", f.buyers[req.buyer].Tokens.AccessToken,
 						map[string]string{"Idempotency-Key": req.key}, req.body)
 					inProgress := a.err == nil && a.status == http.StatusConflict && a.code() == "request_in_progress"
 					if (a.err == nil && !inProgress) || time.Now().After(deadline) {

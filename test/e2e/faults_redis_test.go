@@ -22,7 +22,7 @@ const redisOutage = 5 * time.Second
 
 // productPrice is the price of sku in the buyer's product detail (the cached read).
 func (f *faultShop) productPrice(base, sku string) (int64, error) {
-	a := doJSON(httpClient, "GET", base+"/api/v1/products/"+f.product, "", nil, nil)
+	a := send(httpClient, "GET", base+"/api/v1/products/"+f.product, "", nil, nil)
 	if a.err != nil || a.status != http.StatusOK {
 		return 0, fmt.Errorf("product detail: %v", a)
 	}
@@ -44,8 +44,8 @@ func (f *faultShop) productPrice(base, sku string) (int64, error) {
 }
 
 // setPrice is a staff price change of the first SKU (红).
-func (f *faultShop) setPrice(base string, price int64) reply {
-	return doJSON(httpClient, "PUT", base+"/api/v1/admin/skus/"+f.skus[0], f.staff, nil,
+func (f *faultShop) setPrice(base string, price int64) answer {
+	return send(httpClient, "PUT", base+"/api/v1/admin/skus/"+f.skus[0], f.staff, nil,
 		map[string]any{"specs": map[string]string{"颜色": "红"}, "price": price})
 }
 
@@ -54,7 +54,7 @@ func (f *faultShop) setPrice(base string, price int64) reply {
 func (f *faultShop) placeUntilLimited(t *testing.T, i, max int, key string) int {
 	t.Helper()
 	for n := 0; n < max; n++ {
-		a := doJSON(httpClient, "POST", f.srv.base+"/api/v1/orders", f.buyers[i].Tokens.AccessToken,
+		a := send(httpClient, "POST", f.srv.base+"/api/v1/orders", f.buyers[i].Tokens.AccessToken,
 			map[string]string{"Idempotency-Key": fmt.Sprintf("%s-b%d-%d", key, i, n)},
 			map[string]any{"items": []map[string]any{{"sku_id": f.skus[1], "quantity": 1}}, "address_id": f.addrs[i]})
 		switch {
@@ -108,12 +108,12 @@ func TestFaultRedisDown(t *testing.T) {
 	for i := range buyers {
 		wg.Go(func() {
 			for n := 0; !stop.Load(); n++ {
-				counts.add("POST /orders", doJSON(httpClient, "POST", f.srv.base+"/api/v1/orders", f.buyers[i].Tokens.AccessToken,
+				counts.add("POST /orders", send(httpClient, "POST", f.srv.base+"/api/v1/orders", f.buyers[i].Tokens.AccessToken,
 					map[string]string{"Idempotency-Key": fmt.Sprintf("outage-b%d-%d", i, n)},
 					map[string]any{"items": []map[string]any{{"sku_id": f.skus[1], "quantity": 1}}, "address_id": f.addrs[i]}))
-				counts.add("GET /products/{id}", doJSON(httpClient, "GET", f.srv.base+"/api/v1/products/"+f.product, "", nil, nil))
-				counts.add("GET /products", doJSON(httpClient, "GET", f.srv.base+"/api/v1/products?page=1&page_size=20", "", nil, nil))
-				counts.add("GET /categories", doJSON(httpClient, "GET", f.srv.base+"/api/v1/categories", "", nil, nil))
+				counts.add("GET /products/{id}", send(httpClient, "GET", f.srv.base+"/api/v1/products/"+f.product, "", nil, nil))
+				counts.add("GET /products", send(httpClient, "GET", f.srv.base+"/api/v1/products?page=1&page_size=20", "", nil, nil))
+				counts.add("GET /categories", send(httpClient, "GET", f.srv.base+"/api/v1/categories", "", nil, nil))
 				time.Sleep(20 * time.Millisecond) // pacing
 			}
 		})

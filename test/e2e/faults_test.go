@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -248,61 +247,6 @@ func TestFaultKillBetweenCommitAndPublish(t *testing.T) {
 
 // ---- helpers of the fault tests below (faults_*_test.go) ----
 
-// reply is what one request got: a status and body, or the transport error that left its
-// outcome unknown (the server was killed, say).
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
-	err    error
-}
-
-// code is the error code of an error reply ("" for none).
-func (a reply) code() string {
-	var e apiError
-	json.Unmarshal(a.body, &e)
-	return e.Error.Code
-}
-
-func (a reply) String() string {
-	if a.err != nil {
-		return a.err.Error()
-	}
-	return fmt.Sprintf("%d %s", a.status, bytes.TrimSpace(a.body))
-}
-
-// doJSON is one JSON request that never fails the test: what happened is in the reply.
-func doJSON(c *http.Client, method, url, token string, headers map[string]string, in any) reply {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return reply{err: err}
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, body)
-	if err != nil {
-		return reply{err: err}
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return reply{err: err}
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	return reply{status: resp.StatusCode, header: resp.Header, body: raw, err: err}
-}
-
 // statusCounts counts answers by "route status[ code]" (or "route error"), safe for
 // concurrent workers.
 type statusCounts struct {
@@ -310,7 +254,7 @@ type statusCounts struct {
 	m  map[string]int
 }
 
-func (c *statusCounts) add(route string, a reply) {
+func (c *statusCounts) add(route string, a answer) {
 	key := route + " "
 	switch {
 	case a.err != nil:
@@ -417,7 +361,7 @@ func stopService(t *testing.T, name string, stop, startCmd []string, answers fun
 			deadline := time.Now().Add(90 * time.Second)
 			for !answers() {
 				if time.Now().After(deadline) {
-					t.Errorf("%s does not reply 90 s after it was started again", name)
+					t.Errorf("%s does not answer 90 s after it was started again", name)
 					return
 				}
 				time.Sleep(100 * time.Millisecond)
@@ -462,7 +406,7 @@ type level struct{ Available, Reserved, Sold int64 }
 func (f *faultShop) levels(base string) (map[string]level, error) {
 	out := map[string]level{}
 	for _, sku := range f.skus {
-		a := doJSON(httpClient, "GET", base+"/api/v1/admin/skus/"+sku+"/stock?limit=1", f.staff, nil, nil)
+		a := send(httpClient, "GET", base+"/api/v1/admin/skus/"+sku+"/stock?limit=1", f.staff, nil, nil)
 		if a.err != nil || a.status != http.StatusOK {
 			return nil, fmt.Errorf("stock of %s: %v", sku, a)
 		}
@@ -508,7 +452,7 @@ type shopOrder struct {
 func (f *faultShop) ordersOf(base, status string) ([]shopOrder, error) {
 	var all []shopOrder
 	for page := 1; ; page++ {
-		a := doJSON(httpClient, "GET", fmt.Sprintf("%s/api/v1/admin/orders?status=%s&page=%d&page_size=100", base, status, page), f.staff, nil, nil)
+		a := send(httpClient, "GET", fmt.Sprintf("%s/api/v1/admin/orders?status=%s&page=%d&page_size=100", base, status, page), f.staff, nil, nil)
 		if a.err != nil || a.status != http.StatusOK {
 			return nil, fmt.Errorf("list %s orders: %v", status, a)
 		}
@@ -566,7 +510,7 @@ var outboxPendingLine = regexp.MustCompile(`(?m)^minimart_outbox_pending (\S+)$`
 
 // outboxPending is minimart_outbox_pending on base's /metrics.
 func outboxPending(base string) (string, error) {
-	a := doJSON(httpClient, "GET", base+"/metrics", "", nil, nil)
+	a := send(httpClient, "GET", base+"/metrics", "", nil, nil)
 	if a.err != nil || a.status != http.StatusOK {
 		return "", fmt.Errorf("metrics: %v", a)
 	}
