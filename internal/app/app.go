@@ -215,8 +215,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		}
 		users, staff = a.Users, a.Users
 	} else {
-		// Every process serves staff endpoints, and every staff token is checked against its
-		// account in the user module, so a process without it always has it as a peer.
+		// Every module needs user (config.ModuleNeeds): staff tokens are checked there.
 		c, err := remote(a, config.ModuleUser, userclient.Errors, userclient.New)
 		if err != nil {
 			return nil, err

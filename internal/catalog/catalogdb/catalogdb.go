@@ -51,20 +51,7 @@ func scanCategory(row scanner) (catalog.Category, error) {
 
 // Categories returns every category.
 func (s *Store) Categories(ctx context.Context) ([]catalog.Category, error) {
-	rows, err := s.db.Read().QueryContext(ctx, "SELECT "+categoryColumns+" FROM categories ORDER BY id")
-	if err != nil {
-		return nil, fmt.Errorf("list categories: %w", err)
-	}
-	defer rows.Close()
-	var out []catalog.Category
-	for rows.Next() {
-		c, err := scanCategory(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return categories(ctx, s.db.Read(), "list categories", "")
 }
 
 // lockCategories reads every category inside tx and keeps other category writes out until
@@ -74,9 +61,13 @@ func (s *Store) Categories(ctx context.Context) ([]catalog.Category, error) {
 // excludes every other writer; MySQL locks the rows, in id order so writers queue rather
 // than deadlock. Categories are few and change rarely.
 func lockCategories(ctx context.Context, tx *sqldb.Tx) ([]catalog.Category, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT "+categoryColumns+" FROM categories ORDER BY id"+tx.ForUpdate())
+	return categories(ctx, tx, "lock categories", tx.ForUpdate())
+}
+
+func categories(ctx context.Context, q sqldb.Querier, what, suffix string) ([]catalog.Category, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+categoryColumns+" FROM categories ORDER BY id"+suffix)
 	if err != nil {
-		return nil, fmt.Errorf("lock categories: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []catalog.Category

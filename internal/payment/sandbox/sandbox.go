@@ -297,8 +297,9 @@ type Claimant interface {
 
 // RunNotifier delivers the notifies the sandbox owes until ctx ends: each is posted, signed,
 // until the shop acknowledges it with a 2xx, retried as providers retry. Several instances
-// may run it: a claim keeps the others off a notify while it is being sent.
-func (p *Provider) RunNotifier(ctx context.Context, c Claimant) error {
+// may run it: a claim naming c keeps the others off a notify while it is being sent, and
+// claims of an instance that died are taken over at once.
+func (p *Provider) RunNotifier(ctx context.Context, c payment.Claimant) error {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -326,7 +327,7 @@ type owed struct {
 
 // sendDue claims due notifies, posts each and records the outcome; it returns how many it
 // claimed.
-func (p *Provider) sendDue(ctx context.Context, c Claimant) (int, error) {
+func (p *Provider) sendDue(ctx context.Context, c payment.Claimant) (int, error) {
 	var due []owed
 	now := sqldb.Time(p.now())
 	dead, deadArg := c.Dead("claimed_by")

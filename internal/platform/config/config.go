@@ -173,11 +173,13 @@ var Modules = []string{ModuleUser, ModuleCatalog, ModuleInventory, ModuleCart, M
 
 // ModuleNeeds says which other modules each module calls synchronously (through its ports);
 // a module that is not served here must then be reachable at its MINIMART_PEER_ variable.
+// Every module needs user: each process serves staff endpoints (the dead-letter list at
+// least) and checks every staff token against its account there.
 var ModuleNeeds = map[string][]string{
 	ModuleUser:      nil,
-	ModuleCatalog:   {ModuleInventory},
-	ModuleInventory: {ModuleCatalog, ModuleOrder},
-	ModuleCart:      {ModuleCatalog, ModuleInventory},
+	ModuleCatalog:   {ModuleInventory, ModuleUser},
+	ModuleInventory: {ModuleCatalog, ModuleOrder, ModuleUser},
+	ModuleCart:      {ModuleCatalog, ModuleInventory, ModuleUser},
 	ModuleOrder:     {ModuleCatalog, ModuleInventory, ModuleUser, ModuleCart},
 	ModulePayment:   {ModuleOrder, ModuleUser},
 }
@@ -392,18 +394,14 @@ func (l *loader) split(list string, haveBroker bool) (modules []string, peers ma
 			peers[m] = target
 		}
 	}
+	missing := map[string]bool{} // each missing peer is said once, for the first module needing it
 	for _, m := range modules {
 		for _, need := range ModuleNeeds[m] {
-			if !slices.Contains(modules, need) && peers[need] == "" {
+			if !slices.Contains(modules, need) && peers[need] == "" && !missing[need] {
+				missing[need] = true
 				l.fail(PeerVar(need), fmt.Sprintf("must say where the %s module runs: the %s module here calls it", need, m))
 			}
 		}
-	}
-	// Every process serves staff endpoints (the dead-letter list at least) and checks each
-	// staff token against its account in the user module (said above when a module needs it).
-	needsUser := func(m string) bool { return slices.Contains(ModuleNeeds[m], ModuleUser) }
-	if len(modules) > 0 && !slices.Contains(modules, ModuleUser) && peers[ModuleUser] == "" && !slices.ContainsFunc(modules, needsUser) {
-		l.fail(PeerVar(ModuleUser), "must say where the user module runs: every service checks staff tokens against their accounts there")
 	}
 	token = l.str("MINIMART_SERVICE_TOKEN")
 	if len(modules) < len(Modules) || token != "" {

@@ -853,24 +853,14 @@ func (b *AMQP) handle(ctx context.Context, c *amqpConsumer, e Event) error {
 	c.mu.RLock()
 	subs := c.subs
 	c.mu.RUnlock()
-	matched := false
-	var errs []error
-	for _, s := range subs {
-		if !s.matches(e.Type) {
-			continue
-		}
-		matched = true
-		if err := s.call(ctx, e); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	matched, err := callMatching(ctx, subs, e)
 	if !matched {
 		// A binding left from an earlier subscription; no handler of this process wants it.
 		b.log.Warn("events: no handler for event; acknowledged", "consumer", c.name,
 			"event_type", e.Type, "event_id", e.ID)
 		return nil
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 func (c *amqpConsumer) patternsLocked() []string {

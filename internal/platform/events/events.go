@@ -252,6 +252,22 @@ func (s subscription) matches(typ string) bool {
 
 // call runs the handler, turning a panic into an error so that one bad handler neither
 // kills the process nor loses the event.
+// callMatching runs every subscription in subs that matches e and joins their errors;
+// matched is false when none did.
+func callMatching(ctx context.Context, subs []subscription, e Event) (matched bool, err error) {
+	var errs []error
+	for _, s := range subs {
+		if !s.matches(e.Type) {
+			continue
+		}
+		matched = true
+		if err := s.call(ctx, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return matched, errors.Join(errs...)
+}
+
 func (s subscription) call(ctx context.Context, e Event) (err error) {
 	defer func() {
 		if p := recover(); p != nil {

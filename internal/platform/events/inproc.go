@@ -371,22 +371,12 @@ func (c *inprocConsumer) handle(ctx context.Context, log *slog.Logger, e Event) 
 	c.mu.RLock()
 	subs := c.subs
 	c.mu.RUnlock()
-	matched := false
-	var errs []error
-	for _, s := range subs {
-		if !s.matches(e.Type) {
-			continue
-		}
-		matched = true
-		if err := s.call(ctx, e); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	matched, err := callMatching(ctx, subs, e)
 	if !matched {
 		log.WarnContext(ctx, "events: no handler for delivery; dropped", "consumer", c.name,
 			"event_type", e.Type, "event_id", e.ID)
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // work is a consumer's worker: it handles due deliveries until ctx ends, waiting between
