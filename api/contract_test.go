@@ -760,6 +760,10 @@ func TestContract(t *testing.T) {
 		testStaff(t, h, boss.Tokens.AccessToken, clerk.Tokens.AccessToken)
 	})
 
+	t.Run("flash sales", func(t *testing.T) {
+		testFlashSales(t, h, boss.Tokens.AccessToken, clerk.Tokens.AccessToken)
+	})
+
 	t.Run("wechat", func(t *testing.T) { testWeChat(t, c) })
 
 	if t.Failed() {

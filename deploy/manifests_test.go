@@ -34,7 +34,7 @@ var split = map[string]struct {
 }{
 	"user":    {modules: "user"},
 	"product": {modules: "catalog,inventory", peers: []string{"order", "user"}},
-	"order":   {modules: "order,cart", peers: []string{"catalog", "inventory", "user"}},
+	"order":   {modules: "order,cart,promotion", peers: []string{"catalog", "inventory", "user"}},
 	"payment": {modules: "payment", peers: []string{"order", "user"}},
 }
 

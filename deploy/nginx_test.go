@@ -408,6 +408,11 @@ func TestNginxRoutesEachPathToItsService(t *testing.T) {
 		{"POST", "/api/v1/admin/orders/55/ship", "order"},
 		{"POST", "/api/v1/admin/orders/55/note", "order"},
 		{"GET", "/api/v1/admin/events/dead-letters", "order"},
+		{"GET", "/api/v1/flash-sales", "order"},
+		{"POST", "/api/v1/flash-sales/77/attempts", "order"},
+		{"GET", "/api/v1/flash-sales/attempts/88", "order"},
+		{"POST", "/api/v1/admin/flash-sales", "order"},
+		{"POST", "/api/v1/admin/flash-sales/77/cancel", "order"},
 
 		// Payment endpoints under an order's path win over the order prefixes.
 		{"POST", "/api/v1/orders/55/payments", "payment"},

@@ -14,7 +14,7 @@ import (
 
 const modulePath = "github.com/minimart/minimart/"
 
-var modules = []string{"user", "catalog", "inventory", "cart", "order", "payment"}
+var modules = []string{"user", "catalog", "inventory", "cart", "order", "payment", "promotion"}
 
 // moduleOf names the module a package belongs to ("" for none) and whether the package is
 // that module's contract package.

@@ -28,7 +28,7 @@ type group struct {
 }
 
 var groups = []group{
-	{"catalog", "catalog reads on the demo catalog: product detail, list page, search; detail p99 at half load", runCatalog},
+	{"catalog", "catalog reads on the demo catalog: product detail (with the Go load generator and with wrk), list page, search; detail p99 at half load", runCatalog},
 	{"orders", "order creation on SQLite and MariaDB: orders spread over 1,000 SKUs, a flash sale on one SKU with a zero-oversell check; each against the engine's raw write rate", runOrders},
 	{"events", "transactional outbox and relay to RabbitMQ, in the runner's process: relay events/s against the broker's raw confirmed-publish rate, and commit → consumer lag at steady write rates, on MariaDB and SQLite", runEvents},
 	{"split", "the seed's split (deploy/local/split.sh: user, product, order, payment services, two instances each, behind nginx) against the monolith on the same MariaDB, Redis and RabbitMQ: product detail and order create ratios, and the latency one remote call adds", runSplit},
@@ -131,6 +131,9 @@ func runCatalog(ctx context.Context, b *bench, g *groupResult) error {
 		if err := b.halfLoad(ctx, g, srv, detail, "product detail at half load", res); err != nil {
 			return err
 		}
+		if err := b.catalogWrk(ctx, g, srv, detail.name, detailPaths); err != nil {
+			return err
+		}
 	}
 	for _, sc := range []scenario{
 		{name: "product list page 1", request: getCycle(srv.base, "/api/v1/products?page=1&page_size=20"), check: ok200},
@@ -144,6 +147,45 @@ func runCatalog(ctx context.Context, b *bench, g *groupResult) error {
 	g.note("Detail cycles over %d product ids; search cycles over %d words: %s. The uncached search row asks pages 4–7 of each word (10 per page), which bypass the cache and run the Bleve query and the product lookup every time.", len(ids), len(catalogWords), strings.Join(catalogWords, ", "))
 	return nil
 }
+
+// catalogWrk adds the wrk rows: the bare handler, then name on srv, both driven by wrk with
+// one script cycling over paths (the bare handler answers every path alike).
+func (b *bench) catalogWrk(ctx context.Context, g *groupResult, srv *proc, name string, paths []string) error {
+	bare, err := b.wrkRow(ctx, g, wrkLoad{name: wrkName("bare handler"), base: b.bare.base, paths: paths,
+		warmup: b.opts.warmup, alive: b.bare.deadError}, true, nil)
+	if err != nil {
+		return err
+	}
+	if bare == nil {
+		// Whatever kept the baseline from running (wrk missing, say) keeps this row too.
+		g.rows = append(g.rows, row{name: wrkName(name), notRun: g.rows[len(g.rows)-1].notRun})
+		return nil
+	}
+	res, err := b.wrkRow(ctx, g, wrkLoad{name: wrkName(name), base: srv.base, paths: paths,
+		warmup: b.opts.warmup, alive: srv.deadError}, false, bare)
+	if err != nil {
+		return err
+	}
+	warm := "no warm-up"
+	if b.opts.warmup > 0 {
+		warm = fmt.Sprintf("each after an unmeasured wrk run of %d s", wrkSeconds(b.opts.warmup))
+	}
+	note := fmt.Sprintf("wrk rows: `wrk -t%d -c%d -d%ds --latency` with a Lua script cycling over the same %d detail paths, the bare handler first with the same script, %s. wrk counts socket errors and answers other than 2xx/3xx as errors; it sends no If-None-Match, so every answer is a full 200.",
+		wrkThreads, wrkConns, wrkSeconds(b.opts.duration), len(paths), warm)
+	if res != nil && bare.ReqPerSec > 0 {
+		verdict := "**met**"
+		if res.ReqPerSec < catalogWrkTarget*bare.ReqPerSec {
+			verdict = "**not met**"
+		}
+		note += fmt.Sprintf(" Target %s ≥ %.1f of the bare handler under wrk: %s (%.3f).", name, catalogWrkTarget, verdict, res.ReqPerSec/bare.ReqPerSec)
+	}
+	g.note("%s", note)
+	return nil
+}
+
+// catalogWrkTarget is the share of the bare handler's rate product detail should reach
+// under wrk.
+const catalogWrkTarget = 0.6
 
 // productIDs reads list pages 1..pages and returns the product ids in order, without
 // duplicates.

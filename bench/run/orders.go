@@ -59,7 +59,7 @@ func (e ordersEngine) rowNames() (rawSpread, spread, rawHot, flash string) {
 func (e ordersEngine) notRun(g *groupResult, why string) {
 	a, b, c, d := e.rowNames()
 	g.rows = append(g.rows, row{name: a, notRun: why})
-	for _, name := range []string{b, c, d} {
+	for _, name := range []string{b, c, d, e.flashSaleRowName()} {
 		g.rows = append(g.rows, row{name: name, notRun: "as above"})
 	}
 }
@@ -198,7 +198,19 @@ func ordersOn(ctx context.Context, b *bench, g *groupResult, e ordersEngine, ser
 		return err
 	}
 	g.rows = append(g.rows, row{name: rawHotName, res: &rawHot, ratio: "1"})
-	return b.flashSale(ctx, g, srv, api, fx, flashName, rawHot)
+	if err := b.flashSale(ctx, g, srv, api, fx, flashName, rawHot); err != nil {
+		return err
+	}
+	// 4. The same stampede through the flash-sale API, against the order path just measured.
+	if err := flashSaleRow(ctx, b, g, e, srv, api, fx, rawHot); err != nil {
+		return err
+	}
+	orderPath, sale := g.result(flashName), g.result(e.flashSaleRowName())
+	if orderPath != nil && sale != nil && orderPath.ReqPerSec > 0 {
+		g.note("%s: %.1f× the order path on one SKU in the same run (%s decided attempts/s against %s orders/s).",
+			e.flashSaleRowName(), sale.ReqPerSec/orderPath.ReqPerSec, loadgen.FormatRate(sale.ReqPerSec), loadgen.FormatRate(orderPath.ReqPerSec))
+	}
+	return nil
 }
 
 // whyFailed is what a failed command's output says: its panic line if it panicked (the end

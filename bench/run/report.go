@@ -44,6 +44,16 @@ func (g *groupResult) note(format string, args ...any) {
 
 // fail adds a note on a check of the results that did not pass (an oversold flash sale,
 // say); the group then counts as failed.
+// result is the measured result of the row called name, nil if there is none.
+func (g *groupResult) result(name string) *loadgen.Result {
+	for _, r := range g.rows {
+		if r.name == name {
+			return r.res
+		}
+	}
+	return nil
+}
+
 func (g *groupResult) fail(format string, args ...any) {
 	g.failedChecks++
 	g.note(format, args...)

@@ -241,7 +241,7 @@ func runSplit(ctx context.Context, b *bench, g *groupResult) (err error) {
 			peers = append(peers, in)
 		}
 	}
-	g.note("Shapes, both on MariaDB %s (%s), Redis and RabbitMQ on loopback. **Monolith**: one `minimart serve` (all modules; database `%s`, cache and broker prefix `%s`), measured directly. **Split**: `%s` (SPLIT_RATELIMITS=0, SPLIT_FRESH=1, MINIMART_SPLIT_DB_PREFIX=`%s`): user, product (catalog,inventory), order (order,cart) and payment, two instances each, one database per service on the same server, the same Redis and RabbitMQ under its own prefix, nginx (%s) in front on %s; measured through nginx unless the row says otherwise. Both shapes: the demo catalog (`minimart demo load`, as split.sh does; the monolith's loaded the same way before it started), then the orders group's fixture created through each shape's public API (%d products × %d SKUs, one flash-sale SKU, %d buyers with an address). `MINIMART_LOG_LEVEL=warn`, `MINIMART_PASSWORD_COST=4` and `MINIMART_RATELIMITS=0` (minimart's own per-buyer and per-IP limits off, as nginx's are) on every process. Setup until the first row: %s.",
+	g.note("Shapes, both on MariaDB %s (%s), Redis and RabbitMQ on loopback. **Monolith**: one `minimart serve` (all modules; database `%s`, cache and broker prefix `%s`), measured directly. **Split**: `%s` (SPLIT_RATELIMITS=0, SPLIT_FRESH=1, MINIMART_SPLIT_DB_PREFIX=`%s`): user, product (catalog,inventory), order (order,cart,promotion) and payment, two instances each, one database per service on the same server, the same Redis and RabbitMQ under its own prefix, nginx (%s) in front on %s; measured through nginx unless the row says otherwise. Both shapes: the demo catalog (`minimart demo load`, as split.sh does; the monolith's loaded the same way before it started), then the orders group's fixture created through each shape's public API (%d products × %d SKUs, one flash-sale SKU, %d buyers with an address). `MINIMART_LOG_LEVEL=warn`, `MINIMART_PASSWORD_COST=4` and `MINIMART_RATELIMITS=0` (minimart's own per-buyer and per-IP limits off, as nginx's are) on every process. Setup until the first row: %s.",
 		redactedHost(b.opts.mysqlURL), dbs.version, monoPrefix, monoPrefix, splitScriptPath, splitPrefix,
 		nginxVersion(ctx), split.url, ordersProducts, ordersSKUsPerProduct, b.opts.concurrency, time.Since(t0).Round(time.Second))
 	g.note("The ratio column is the split row's req/s over the monolith row's just above it (the baseline, ratio 1), same scenario, same load generator. Neither load generator asks for gzip, so nginx passes the answers as they are.")
@@ -257,11 +257,10 @@ func runSplit(ctx context.Context, b *bench, g *groupResult) (err error) {
 	}
 	var monoWrk, splitWrk *loadgen.Result
 	if monoDetail != nil && splitDetail != nil {
-		wrkName := fmt.Sprintf("product detail, %%s, wrk %d threads × %d connections", wrkThreads, wrkConns)
-		if monoWrk, err = b.wrkRow(ctx, g, fmt.Sprintf(wrkName, "monolith direct"), mono.base, detailPaths[0], monoAlive, true, nil); err != nil {
+		if monoWrk, err = b.wrkRow(ctx, g, wrkLoad{name: wrkName("product detail, monolith direct"), base: mono.base, paths: detailPaths[0], alive: monoAlive}, true, nil); err != nil {
 			return err
 		}
-		if splitWrk, err = b.wrkRow(ctx, g, fmt.Sprintf(wrkName, "split through nginx"), split.url, detailPaths[1], splitAlive, false, monoWrk); err != nil {
+		if splitWrk, err = b.wrkRow(ctx, g, wrkLoad{name: wrkName("product detail, split through nginx"), base: split.url, paths: detailPaths[1], alive: splitAlive}, false, monoWrk); err != nil {
 			return err
 		}
 	}
@@ -459,27 +458,6 @@ func splitRatio(res *loadgen.Result, isBaseline bool, base *loadgen.Result) stri
 		return "—"
 	}
 	return ratioOf(res.ReqPerSec, base.ReqPerSec)
-}
-
-// wrkRow runs wrk against base cycling over paths and adds its row (not run without wrk).
-func (b *bench) wrkRow(ctx context.Context, g *groupResult, name, base string, paths []string, alive func() error, isBaseline bool, baseline *loadgen.Result) (*loadgen.Result, error) {
-	if err := alive(); err != nil {
-		return nil, err
-	}
-	res, err := b.runWrk(ctx, name, base, paths)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	if dead := alive(); dead != nil {
-		return nil, dead
-	}
-	if err != nil {
-		b.logf("%s: not run: %v", name, err)
-		g.rows = append(g.rows, row{name: name, notRun: err.Error()})
-		return nil, nil
-	}
-	g.rows = append(g.rows, row{name: name, res: &res, ratio: splitRatio(&res, isBaseline, baseline)})
-	return &res, nil
 }
 
 // cartScenario reads the buyer's cart; it must answer 200 with sku in it.

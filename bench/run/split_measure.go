@@ -1,18 +1,14 @@
 package main
 
-// The split group's measuring tools beyond loadgen: wrk rows, and counting the remote calls
-// a request makes from the instances' own request counters.
+// The split group's measuring tools beyond loadgen (wrk rows are in wrk.go): counting the
+// remote calls a request makes from the instances' own request counters.
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,156 +16,6 @@ import (
 
 	"github.com/minimart/minimart/bench/loadgen"
 )
-
-// ---- wrk ----
-
-const (
-	wrkThreads = 2
-	wrkConns   = 64
-)
-
-// wrkScript is a Lua script for wrk that asks the paths in turn (each thread from its own
-// counter).
-func wrkScript(paths []string) string {
-	var b strings.Builder
-	b.WriteString("local paths = {\n")
-	for _, p := range paths {
-		fmt.Fprintf(&b, "  %q,\n", p)
-	}
-	b.WriteString("}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n")
-	return b.String()
-}
-
-// runWrk runs `wrk -t2 -c64 -d<duration> --latency -s <script> base` with a script cycling
-// over paths and returns what it printed, parsed.
-func (b *bench) runWrk(ctx context.Context, name, base string, paths []string) (loadgen.Result, error) {
-	bin, err := exec.LookPath("wrk")
-	if err != nil {
-		return loadgen.Result{}, errors.New("wrk is not on PATH")
-	}
-	script := filepath.Join(b.tmp, "wrk-"+randomHex(4)+".lua")
-	if err := os.WriteFile(script, []byte(wrkScript(paths)), 0o644); err != nil {
-		return loadgen.Result{}, err
-	}
-	secs := max(1, int(b.opts.duration.Round(time.Second)/time.Second))
-	args := []string{"-t" + strconv.Itoa(wrkThreads), "-c" + strconv.Itoa(wrkConns), "-d" + strconv.Itoa(secs) + "s",
-		"--latency", "--timeout", "10s", "-s", script, base + "/"}
-	cctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(cctx, bin, args...)
-	cmd.Env = childEnv()
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		return loadgen.Result{}, ctx.Err()
-	}
-	if err != nil {
-		return loadgen.Result{}, fmt.Errorf("wrk: %v: %s", err, lastLines(string(out), 3))
-	}
-	if err := os.WriteFile(filepath.Join(b.tmp, "wrk-"+strings.NewReplacer(" ", "_", "/", "_", ",", "").Replace(name)+".out"), out, 0o644); err != nil {
-		b.logf("keep wrk output: %v", err)
-	}
-	res, err := parseWrk(string(out))
-	if err != nil {
-		return res, err
-	}
-	b.logf("%-28s %9s req/s  p50 %-8s p90 %-8s p99 %-8s max %-8s errors %s  (wrk -t%d -c%d -d%ds)",
-		name, loadgen.FormatRate(res.ReqPerSec), loadgen.FormatLatency(res.P50), loadgen.FormatLatency(res.P90),
-		loadgen.FormatLatency(res.P99), loadgen.FormatLatency(res.Max), res.ErrorSummary(), wrkThreads, wrkConns, secs)
-	return res, nil
-}
-
-// parseWrkDuration reads wrk's times: "85.00us", "1.23ms", "2.03s", "1.00m", "1.00h".
-func parseWrkDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		unit   time.Duration
-	}{{"us", time.Microsecond}, {"ms", time.Millisecond}, {"s", time.Second}, {"m", time.Minute}, {"h", time.Hour}}
-	for _, u := range units {
-		if num, ok := strings.CutSuffix(s, u.suffix); ok {
-			v, err := strconv.ParseFloat(num, 64)
-			if err != nil || v < 0 {
-				return 0, fmt.Errorf("wrk: bad time %q", s)
-			}
-			return time.Duration(math.Round(v * float64(u.unit))), nil
-		}
-	}
-	return 0, fmt.Errorf("wrk: bad time %q", s)
-}
-
-// parseWrk reads wrk's report (with --latency): requests and elapsed time, Requests/sec, the
-// 50/90/99 % latencies, the maximum, socket errors and non-2xx/3xx answers as errors.
-func parseWrk(out string) (loadgen.Result, error) {
-	res := loadgen.Result{Errors: map[string]int{}}
-	var haveRate, haveP50, haveP99, haveCount bool
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) >= 4 && f[0] == "Latency" && !strings.HasSuffix(f[1], "%"):
-			// Thread Stats: Latency avg stdev max +/-
-			if d, err := parseWrkDuration(f[3]); err == nil {
-				res.Max = d
-			}
-		case len(f) == 2 && strings.HasSuffix(f[0], "%"):
-			d, err := parseWrkDuration(f[1])
-			if err != nil {
-				return res, err
-			}
-			switch f[0] {
-			case "50%":
-				res.P50, haveP50 = d, true
-			case "90%":
-				res.P90 = d
-			case "99%":
-				res.P99, haveP99 = d, true
-			}
-		case len(f) >= 4 && f[1] == "requests" && f[2] == "in":
-			n, err := strconv.Atoi(f[0])
-			if err != nil {
-				return res, fmt.Errorf("wrk: bad line %q", strings.TrimSpace(line))
-			}
-			d, err := parseWrkDuration(strings.TrimSuffix(f[3], ","))
-			if err != nil {
-				return res, err
-			}
-			res.Requests, res.Elapsed, haveCount = n, d, true
-		case len(f) == 2 && f[0] == "Requests/sec:":
-			v, err := strconv.ParseFloat(f[1], 64)
-			if err != nil {
-				return res, fmt.Errorf("wrk: bad line %q", strings.TrimSpace(line))
-			}
-			res.ReqPerSec, haveRate = v, true
-		case strings.HasPrefix(strings.TrimSpace(line), "Socket errors:"):
-			// Socket errors: connect 0, read 0, write 0, timeout 12
-			rest := strings.TrimPrefix(strings.TrimSpace(line), "Socket errors:")
-			for _, part := range strings.Split(rest, ",") {
-				kv := strings.Fields(part)
-				if len(kv) != 2 {
-					return res, fmt.Errorf("wrk: bad line %q", strings.TrimSpace(line))
-				}
-				n, err := strconv.Atoi(kv[1])
-				if err != nil {
-					return res, fmt.Errorf("wrk: bad line %q", strings.TrimSpace(line))
-				}
-				if n > 0 {
-					res.Errors["socket "+kv[0]] += n
-				}
-			}
-		case strings.HasPrefix(strings.TrimSpace(line), "Non-2xx or 3xx responses:"):
-			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "Non-2xx or 3xx responses:")))
-			if err != nil {
-				return res, fmt.Errorf("wrk: bad line %q", strings.TrimSpace(line))
-			}
-			if n > 0 {
-				res.Errors["non-2xx/3xx"] += n
-			}
-		}
-	}
-	if !haveRate || !haveP50 || !haveP99 || !haveCount {
-		return res, fmt.Errorf("wrk: no Requests/sec, 50%%/99%% latency or request count in its output: %s", lastLines(out, 3))
-	}
-	return res, nil
-}
 
 // ---- remote calls, from the instances' request counters ----
 

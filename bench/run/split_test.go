@@ -62,65 +62,6 @@ READY http://127.0.0.1:8080
 	}
 }
 
-const wrkSample = `Running 8s test @ http://127.0.0.1:18091/
-  2 threads and 64 connections
-  Thread Stats   Avg      Stdev     Max   +/- Stdev
-    Latency     3.34ms    6.38ms  69.89ms   93.97%
-    Req/Sec    17.28k     6.30k   27.37k    62.50%
-  Latency Distribution
-     50%  850.00us
-     75%    3.69ms
-     90%    7.20ms
-     99%   35.71ms
-  69242 requests in 2.03s, 108.96MB read
-  Socket errors: connect 0, read 2, write 0, timeout 12
-  Non-2xx or 3xx responses: 5
-Requests/sec:  34162.59
-Transfer/sec:     53.76MB
-`
-
-func TestParseWrk(t *testing.T) {
-	res, err := parseWrk(wrkSample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Requests != 69242 || res.Elapsed != 2030*time.Millisecond || res.ReqPerSec != 34162.59 {
-		t.Errorf("requests %d in %s, %v/s", res.Requests, res.Elapsed, res.ReqPerSec)
-	}
-	if res.P50 != 850*time.Microsecond || res.P90 != 7200*time.Microsecond || res.P99 != 35710*time.Microsecond || res.Max != 69890*time.Microsecond {
-		t.Errorf("p50 %s p90 %s p99 %s max %s", res.P50, res.P90, res.P99, res.Max)
-	}
-	if res.ErrorCount() != 19 || res.Errors["socket timeout"] != 12 || res.Errors["socket read"] != 2 || res.Errors["non-2xx/3xx"] != 5 {
-		t.Errorf("errors %v", res.Errors)
-	}
-	clean := strings.NewReplacer("  Socket errors: connect 0, read 2, write 0, timeout 12\n", "", "  Non-2xx or 3xx responses: 5\n", "").Replace(wrkSample)
-	if res, err := parseWrk(clean); err != nil || res.ErrorCount() != 0 {
-		t.Errorf("clean run: %v, %v", res.Errors, err)
-	}
-	// Without --latency there is no distribution: an error, not a zero p99.
-	noDist := strings.NewReplacer("     50%  850.00us\n", "", "     99%   35.71ms\n", "").Replace(wrkSample)
-	if _, err := parseWrk(noDist); err == nil {
-		t.Error("output without the latency distribution accepted")
-	}
-	if _, err := parseWrk("unable to connect to 127.0.0.1:1 Connection refused\n"); err == nil {
-		t.Error("failed wrk accepted")
-	}
-	for in, want := range map[string]time.Duration{"85.00us": 85 * time.Microsecond, "1.50ms": 1500 * time.Microsecond, "2.00s": 2 * time.Second, "1.00m": time.Minute} {
-		if got, err := parseWrkDuration(in); err != nil || got != want {
-			t.Errorf("parseWrkDuration(%q) = %s, %v", in, got, err)
-		}
-	}
-	for _, bad := range []string{"", "ms", "1.0x", "-1ms"} {
-		if _, err := parseWrkDuration(bad); err == nil {
-			t.Errorf("parseWrkDuration(%q) accepted", bad)
-		}
-	}
-	script := wrkScript([]string{"/api/v1/products/1", "/api/v1/products/2"})
-	if !strings.Contains(script, `"/api/v1/products/2",`) || !strings.Contains(script, "wrk.format(nil, paths[(i % #paths) + 1])") {
-		t.Errorf("script:\n%s", script)
-	}
-}
-
 const metricsBefore = `# HELP minimart_http_requests_total HTTP requests by method, route pattern and status.
 # TYPE minimart_http_requests_total counter
 minimart_http_requests_total{method="POST",route="POST /api/v1/orders",status="201"} 10

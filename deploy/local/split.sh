@@ -61,7 +61,7 @@ db_auth=$db_user
 sql() { MYSQL_PWD=$db_pass mysql -u "$db_user" -h "$db_host" -P "$db_port" --protocol=tcp -e "$1"; }
 
 services=(user product order payment)
-declare -A modules=([user]=user [product]="catalog,inventory" [order]="order,cart" [payment]=payment)
+declare -A modules=([user]=user [product]="catalog,inventory" [order]="order,cart,promotion" [payment]=payment)
 # Node ids: MINIMART_NODE_ID (1, 2) + this offset, as in compose and Kubernetes; the one-shot
 # commands take 1000 and 1001.
 declare -A offset=([user]=100 [product]=200 [order]=300 [payment]=400)

@@ -26,6 +26,8 @@ type (
 	stockSource interface {
 		Available(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]int64, error)
 		Reserve(ctx context.Context, ref string, lines []inventory.ReserveLine, expiresAt time.Time) (inventory.Reservation, error)
+		ReserveFrom(ctx context.Context, ref, from string, lines []inventory.ReserveLine, expiresAt time.Time) (inventory.Reservation, error)
+		Hold(ctx context.Context, ref string, lines []inventory.ReserveLine, expiresAt time.Time) (inventory.Reservation, error)
 		Release(ctx context.Context, ref, reason string) (inventory.Reservation, error)
 	}
 	userSource interface {
@@ -86,12 +88,21 @@ func (c cartCatalog) Items(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]car
 type orderStock struct{ src stockSource }
 
 func (s orderStock) Reserve(ctx context.Context, orderNo string, lines []order.LineRef, expiresAt time.Time) error {
+	_, err := s.src.Reserve(ctx, orderNo, reserveLines(lines), expiresAt)
+	return err
+}
+
+func (s orderStock) ReserveFrom(ctx context.Context, orderNo, from string, lines []order.LineRef, expiresAt time.Time) error {
+	_, err := s.src.ReserveFrom(ctx, orderNo, from, reserveLines(lines), expiresAt)
+	return err
+}
+
+func reserveLines(lines []order.LineRef) []inventory.ReserveLine {
 	rl := make([]inventory.ReserveLine, len(lines))
 	for i, l := range lines {
 		rl[i] = inventory.ReserveLine{SKUID: l.SKUID, Quantity: int64(l.Quantity)}
 	}
-	_, err := s.src.Reserve(ctx, orderNo, rl, expiresAt)
-	return err
+	return rl
 }
 
 func (s orderStock) Release(ctx context.Context, orderNo, reason string) error {

@@ -63,6 +63,9 @@ import (
 	"github.com/minimart/minimart/internal/platform/peer"
 	"github.com/minimart/minimart/internal/platform/sqldb"
 	"github.com/minimart/minimart/internal/platform/web"
+	"github.com/minimart/minimart/internal/promotion"
+	"github.com/minimart/minimart/internal/promotion/promotiondb"
+	"github.com/minimart/minimart/internal/promotion/promotionhttp"
 	"github.com/minimart/minimart/internal/user"
 	"github.com/minimart/minimart/internal/user/userclient"
 	"github.com/minimart/minimart/internal/user/userdb"
@@ -78,6 +81,7 @@ var moduleMigrations = map[string][]sqldb.Migrations{
 	config.ModuleCart:      {cartdb.Migrations},
 	config.ModuleOrder:     {orderdb.Migrations},
 	config.ModulePayment:   {paymentdb.Migrations, sandbox.Migrations},
+	config.ModulePromotion: {promotiondb.Migrations},
 }
 
 // Migrations lists the schemas of the given modules (every module when none is given) with
@@ -106,6 +110,8 @@ type App struct {
 	Cart      *cart.Service
 	Orders    *order.Service
 	Payments  *payment.Service
+	// Promotions is the flash-sale module (promotion.go).
+	Promotions *promotion.Service
 	// Sandbox is the built-in payment provider; nil when it is not offered.
 	Sandbox   *sandbox.Provider
 	Indexer   *catalog.Indexer
@@ -203,6 +209,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		stock     stockSource
 		carts     cartSource
 		orders    orderSource
+		// saleOrders makes the orders of flash-sale attempts (promotion.go).
+		saleOrders saleOrderSource
 	)
 	if cfg.Serves(config.ModuleUser) {
 		var exchanger user.CodeExchanger
@@ -285,17 +293,23 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 				RecordWithin: cfg.OrphanHoldAfter / 3, Liveness: a.instance,
 				ShippingFee: money.Fen(cfg.ShippingFee), FreeShippingOver: money.Fen(cfg.FreeShippingOver),
 			}, log)
-		orders, a.holdOrders = a.Orders, a.Orders
+		orders, a.holdOrders, saleOrders = a.Orders, a.Orders, a.Orders
 	} else if needsPeer(cfg, config.ModuleOrder) {
 		c, err := remote(a, config.ModuleOrder, orderclient.Errors, orderclient.New)
 		if err != nil {
 			return nil, err
 		}
-		orders, a.holdOrders = c, c
+		orders, a.holdOrders, saleOrders = c, c, c
 	}
 
 	if cfg.Serves(config.ModulePayment) {
 		if err := a.buildPayments(ctx, base, key, orders, users, reg); err != nil {
+			return nil, err
+		}
+	}
+
+	if cfg.Serves(config.ModulePromotion) {
+		if err := a.buildPromotions(gen, skus, stock, users, saleOrders); err != nil {
 			return nil, err
 		}
 	}
@@ -390,6 +404,9 @@ func (a *App) routes(rt *web.Router, tokens *auth.Tokens, ips *web.ClientIPs, vi
 			sandbox.CashierRoutes(rt, a.Sandbox)
 		}
 	}
+	if a.Promotions != nil {
+		promotionhttp.Routes(rt, a.Promotions, tokens)
+	}
 }
 
 // staffStatusFresh is how long a process trusts its last answer about a staff account: a
@@ -456,6 +473,11 @@ func (a *App) subscribe(views *catalog.Views) error {
 	}
 	if a.Users != nil {
 		if err := a.bus.Subscribe("user-audit", user.AuditEventTypes, a.Users.HandleAuditEvent); err != nil {
+			return err
+		}
+	}
+	if a.Promotions != nil {
+		if err := a.bus.Subscribe("promotion", promotion.EventTypes, a.Promotions.HandleEvent); err != nil {
 			return err
 		}
 	}
@@ -584,6 +606,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 	if a.Sandbox != nil {
 		g.Go(func() error { return a.Sandbox.RunNotifier(gctx, a.instance) })
+	}
+	if a.Promotions != nil {
+		g.Go(func() error { return a.runPromotions(gctx) })
 	}
 	if a.stockSync != nil {
 		g.Go(func() error { return a.stockSync.Run(gctx) })

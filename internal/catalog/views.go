@@ -36,6 +36,8 @@ type Views struct {
 	loader *cache.Loader
 	log    *slog.Logger
 	reads  *prometheus.CounterVec
+	// readCounts are reads' series of the kinds Views uses, looked up once: hit, miss.
+	readCounts map[string][2]prometheus.Counter
 }
 
 // Cache lifetimes: events invalidate entries, the TTLs only bound staleness should an
@@ -55,7 +57,12 @@ func NewViews(store Storer, stock StockReader, search SearchIndex, c cache.Cache
 		Name: "minimart_cache_reads_total", Help: "Catalog cache reads by kind (product, categories, list, search) and result (hit, miss).",
 	}, []string{"kind", "result"})
 	reg.MustRegister(reads)
-	return &Views{store: store, stock: stock, search: search, cache: c, loader: cache.NewLoader(c, log), log: log, reads: reads}
+	counts := map[string][2]prometheus.Counter{}
+	for _, kind := range []string{"product", "categories", "list", "search"} {
+		counts[kind] = [2]prometheus.Counter{reads.WithLabelValues(kind, "hit"), reads.WithLabelValues(kind, "miss")}
+	}
+	return &Views{store: store, stock: stock, search: search, cache: c, loader: cache.NewLoader(c, log), log: log,
+		reads: reads, readCounts: counts}
 }
 
 // Degraded reports whether the cache backend failed on its last use.
@@ -69,18 +76,37 @@ func (v *Views) read(ctx context.Context, kind, key, versionKey string, load fun
 	if err != nil {
 		return nil, err
 	}
-	result := "miss"
-	if hit {
-		result = "hit"
-	}
-	v.reads.WithLabelValues(kind, result).Inc()
+	v.countRead(kind, hit)
 	return b, nil
 }
 
-func productKey(id ids.ID) string { return "catalog:product:" + id.String() }
+func (v *Views) countRead(kind string, hit bool) {
+	c, ok := v.readCounts[kind]
+	if !ok {
+		result := "miss"
+		if hit {
+			result = "hit"
+		}
+		v.reads.WithLabelValues(kind, result).Inc()
+		return
+	}
+	if hit {
+		c[0].Inc()
+	} else {
+		c[1].Inc()
+	}
+}
+
+func productKey(id ids.ID) string { return idKey("catalog:product:", id) }
 
 // productVersionKey is bumped by every event that changes what a product's detail shows.
-func productVersionKey(id ids.ID) string { return "catalog:version:product:" + id.String() }
+func productVersionKey(id ids.ID) string { return idKey("catalog:version:product:", id) }
+
+// idKey is prefix + id.String() in one allocation (it is made on every detail read).
+func idKey(prefix string, id ids.ID) string {
+	var buf [64]byte
+	return string(strconv.AppendInt(append(buf[:0], prefix...), int64(id), 10))
+}
 
 const (
 	treeKey          = "catalog:categories"

@@ -25,14 +25,23 @@ type ReserveLine struct {
 	Quantity int64  `json:"quantity"`
 }
 
-// Reservation is stock held for one order, keyed by its order number (Ref).
+// Reservation is stock held for one order, keyed by its order number (Ref), or for a flash
+// sale. A reservation made From another (a sale's order from the sale's hold) takes its units
+// out of that held reservation instead of available stock, and gives them back to it when
+// released while it is still held.
 type Reservation struct {
-	Ref       string            `json:"ref"`
-	Status    ReservationStatus `json:"status"`
-	Lines     []ReserveLine     `json:"lines"`
-	ExpiresAt time.Time         `json:"expires_at"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	Ref    string            `json:"ref"`
+	Status ReservationStatus `json:"status"`
+	// Lines are what the reservation holds now: a parent's lines leave out what its children
+	// took.
+	Lines []ReserveLine `json:"lines"`
+	From  string        `json:"from,omitempty"`
+	// Placed marks a hold whose owner is recorded when it is made (a sale's hold), so the
+	// sweep of holds whose order never came to be leaves it alone.
+	Placed    bool      `json:"-"`
+	ExpiresAt time.Time `json:"expires_at"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Shortage names a SKU that could not be reserved and how much was there.

@@ -59,8 +59,33 @@ func checkRef(f *errs.Fields, ref string) {
 // Calling it again with the same ref returns the first reservation unchanged, whatever
 // lines and expiry are given. Several lines of one SKU are merged into one (their
 // quantities summed). Not enough stock for some line: ErrOutOfStock, whose details.skus
-// lists each short SKU with what is available, and nothing is held.
+// lists each short SKU with what is available, and nothing is held. Concurrent calls share
+// transactions (group commit); each gets its own answer.
 func (s *Service) Reserve(ctx context.Context, ref string, lines []ReserveLine, expiresAt time.Time) (Reservation, error) {
+	return s.reserve(ctx, Reservation{Ref: ref, Lines: lines, ExpiresAt: expiresAt})
+}
+
+// Hold is Reserve for a hold whose owner records it before asking (a flash sale holding
+// its units): the sweep of holds whose order never came to be leaves it alone.
+func (s *Service) Hold(ctx context.Context, ref string, lines []ReserveLine, expiresAt time.Time) (Reservation, error) {
+	return s.reserve(ctx, Reservation{Ref: ref, Lines: lines, ExpiresAt: expiresAt, Placed: true})
+}
+
+// ReserveFrom is Reserve taking the units out of the held reservation `from` (a flash
+// sale's hold) instead of available stock: ErrOutOfStock when that holds too few (details
+// name what it still holds), or when it is no longer held. Releasing the new reservation
+// while `from` is still held gives the units back to it.
+func (s *Service) ReserveFrom(ctx context.Context, ref, from string, lines []ReserveLine, expiresAt time.Time) (Reservation, error) {
+	if !validRef(from) || from == ref {
+		var f errs.Fields
+		f.Add("from", "must be the ref of another reservation")
+		return Reservation{}, f.Err()
+	}
+	return s.reserve(ctx, Reservation{Ref: ref, From: from, Lines: lines, ExpiresAt: expiresAt})
+}
+
+func (s *Service) reserve(ctx context.Context, r Reservation) (Reservation, error) {
+	ref, lines, expiresAt := r.Ref, r.Lines, r.ExpiresAt
 	var f errs.Fields
 	checkRef(&f, ref)
 	switch {
@@ -90,7 +115,8 @@ func (s *Service) Reserve(ctx context.Context, ref string, lines []ReserveLine, 
 	if err := f.Err(); err != nil {
 		return Reservation{}, err
 	}
-	return s.store.Reserve(ctx, Reservation{Ref: ref, Lines: MergeLines(lines), ExpiresAt: expiresAt}, s.ids.New, s.stockEvent)
+	r.Lines = MergeLines(lines)
+	return s.reserves.Do(ctx, r)
 }
 
 // Release returns a held reservation's stock to available. Releasing a released

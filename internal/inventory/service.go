@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/minimart/minimart/internal/inventory/inventoryevents"
+	"github.com/minimart/minimart/internal/platform/batch"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -20,12 +21,22 @@ type Service struct {
 	ids     *ids.Generator
 	log     *slog.Logger
 	now     func() time.Time
+	// reserves group concurrent reservations into shared transactions.
+	reserves *batch.Batcher[Reservation, Reservation]
 }
 
 // NewService wires the inventory service.
 func NewService(store Storer, catalog Catalog, gen *ids.Generator, log *slog.Logger) *Service {
-	return &Service{store: store, catalog: catalog, ids: gen, log: log, now: time.Now}
+	s := &Service{store: store, catalog: catalog, ids: gen, log: log, now: time.Now}
+	s.reserves = batch.New(func(ctx context.Context, rs []Reservation) ([]batch.Result[Reservation], error) {
+		return store.ReserveBatch(ctx, rs, s.ids.New, s.stockEvent)
+	}, batch.Options{MaxBatch: reserveBatchSize, Concurrency: store.WriteConcurrency()})
+	return s
 }
+
+// reserveBatchSize bounds a group-committed batch of reservations: large enough to carry a
+// burst of orders, small enough that its locks are held for a few milliseconds.
+const reserveBatchSize = 64
 
 func checkReason(f *errs.Fields, reason string, required bool) {
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/minimart/minimart/internal/platform/batch"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 )
@@ -43,18 +44,25 @@ type Storer interface {
 	// Ledger lists a SKU's changes, newest first, with Seq below beforeSeq (0: from the newest).
 	Ledger(ctx context.Context, skuID ids.ID, beforeSeq int64, limit int) ([]LedgerEntry, error)
 
-	// Reserve holds r.Lines for r.Ref (status held, r.ExpiresAt) in one transaction: all lines
-	// or none. If a reservation with r.Ref exists it is returned unchanged, whatever r says.
-	// Lines are merged per SKU and applied in ascending SKU order, each by one conditional
-	// UPDATE; a SKU without a stock row has nothing available. When any line is short nothing
-	// is held and the error is ErrOutOfStock with details {"skus": []Shortage} naming every
-	// short line. Each line writes a ledger row (id from newID, actor and source "order",
-	// reason "reserve <ref>") and the event built by event.
-	Reserve(ctx context.Context, r Reservation, newID func() ids.ID,
-		event func(before, after Level, reason string) (events.Event, error)) (Reservation, error)
+	// ReserveBatch holds each reservation of rs (status held, its ExpiresAt), all its lines
+	// or none, in one transaction, and answers each its own. Lines are merged per SKU. A
+	// reservation From a parent takes its units out of that held reservation's lines instead
+	// of available stock (no stock level moves); any other takes them from available stock
+	// with one ledger row (id from newID, actor and source "order", reason "reserve <ref>")
+	// and the event built by event per line; a SKU without a stock row has nothing available.
+	// A ref that exists (or appears earlier in rs) answers the stored reservation unchanged,
+	// whatever the item says. An item short of stock answers ErrOutOfStock with details
+	// {"skus": []Shortage} naming every short line, and holds nothing; its neighbours are
+	// unaffected. An error for the batch means nothing of it was held.
+	ReserveBatch(ctx context.Context, rs []Reservation, newID func() ids.ID,
+		event func(before, after Level, reason string) (events.Event, error)) ([]batch.Result[Reservation], error)
+	// WriteConcurrency is how many ReserveBatch calls may usefully run at once.
+	WriteConcurrency() int
 	// Settle moves a held reservation to Released (its stock back to available) or Committed
 	// (its stock sold), line by line in SKU order with a ledger row and event each, in one
-	// transaction that locks the reservation. Settling to the status it already has changes
+	// transaction that locks the reservation. Releasing a reservation made From a parent that
+	// is still held gives its units back to the parent instead (no stock level moves).
+	// Settling to the status it already has changes
 	// nothing and returns it. Released→Committed is ErrReservationReleased,
 	// Committed→Released ErrReservationCommitted, an unknown ref ErrReservationNotFound.
 	// The ledger and event reason is "release <ref>" or "commit <ref>", followed by

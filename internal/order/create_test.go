@@ -46,6 +46,10 @@ func (s *slowStock) Reserve(ctx context.Context, _ string, _ []order.LineRef, _ 
 	}
 }
 
+func (s *slowStock) ReserveFrom(ctx context.Context, orderNo, _ string, lines []order.LineRef, expiresAt time.Time) error {
+	return s.Reserve(ctx, orderNo, lines, expiresAt)
+}
+
 func (s *slowStock) Release(_ context.Context, orderNo, _ string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -30,6 +30,9 @@ type Catalog interface {
 // out_of_stock (details list the short SKUs).
 type Stock interface {
 	Reserve(ctx context.Context, orderNo string, lines []LineRef, expiresAt time.Time) error
+	// ReserveFrom is Reserve taking the units out of the held reservation `from` (a flash
+	// sale's hold) instead of available stock; out_of_stock when that holds too few.
+	ReserveFrom(ctx context.Context, orderNo, from string, lines []LineRef, expiresAt time.Time) error
 	Release(ctx context.Context, orderNo, reason string) error
 }
 

@@ -2,6 +2,8 @@ package order
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/minimart/minimart/internal/order/orderevents"
+	"github.com/minimart/minimart/internal/platform/batch"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -56,7 +59,13 @@ type Service struct {
 	cfg       Config
 	log       *slog.Logger
 	now       func() time.Time
+	// claims and creates group concurrent requests into shared transactions.
+	claims  *batch.Batcher[Idempotency, KeyClaim]
+	creates *batch.Batcher[NewOrder, struct{}]
 }
+
+// writeBatchSize bounds a group-committed batch of claims or orders.
+const writeBatchSize = 64
 
 // NewService wires the order service.
 func NewService(store Storer, catalog Catalog, stock Stock, addresses Addresses, cart Cart,
@@ -64,8 +73,10 @@ func NewService(store Storer, catalog Catalog, stock Stock, addresses Addresses,
 	if cfg.RecordWithin <= 0 {
 		cfg.RecordWithin = DefaultRecordWithin
 	}
+	opts := batch.Options{MaxBatch: writeBatchSize, Concurrency: store.WriteConcurrency()}
 	return &Service{store: store, catalog: catalog, stock: stock, addresses: addresses, cart: cart,
-		ids: gen, cfg: cfg, log: log, now: time.Now}
+		ids: gen, cfg: cfg, log: log, now: time.Now,
+		claims: batch.New(store.ClaimKeys, opts), creates: batch.New(store.CreateBatch, opts)}
 }
 
 // CreateInput is a buyer's order request: either Items, or FromCart for the selected cart
@@ -79,6 +90,46 @@ type CreateInput struct {
 	// IdempotencyKey and RequestHash make a retried request return the first result.
 	IdempotencyKey string
 	RequestHash    string
+	// sale, when set, prices the one line at the sale's price and takes its stock from the
+	// sale's hold (CreateForSale); buyers' requests cannot set it.
+	sale *SaleInput
+}
+
+// SaleInput is the order of an accepted flash-sale attempt: one line of SKUID × Quantity at
+// UnitPrice, its stock taken out of the sale's hold StockRef.
+type SaleInput struct {
+	AttemptID ids.ID
+	SaleID    ids.ID
+	UserID    ids.ID
+	SKUID     ids.ID
+	AddressID ids.ID
+	Quantity  int
+	UnitPrice money.Fen
+	StockRef  string
+}
+
+// CreateForSale places the order of an accepted flash-sale attempt. It is idempotent by
+// AttemptID: a repeat (a retry after a crash, or by another instance) returns the same order.
+func (s *Service) CreateForSale(ctx context.Context, in SaleInput) (Order, error) {
+	var f errs.Fields
+	if in.AttemptID <= 0 {
+		f.Add("attempt_id", "is required")
+	}
+	if in.UnitPrice <= 0 {
+		f.Add("unit_price", "must be positive")
+	}
+	if in.StockRef == "" {
+		f.Add("stock_ref", "is required")
+	}
+	if err := f.Err(); err != nil {
+		return Order{}, err
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "sale:%d:%d:%d:%d:%d:%d:%s", in.SaleID, in.UserID, in.SKUID, in.AddressID,
+		in.Quantity, in.UnitPrice, in.StockRef))
+	o, _, err := s.Create(ctx, CreateInput{UserID: in.UserID, Items: []LineRef{{SKUID: in.SKUID, Quantity: in.Quantity}},
+		AddressID: in.AddressID, IdempotencyKey: "flash-attempt:" + in.AttemptID.String(), RequestHash: hex.EncodeToString(sum[:]),
+		sale: &in})
+	return o, err
 }
 
 // claimWait bounds how long a request waits for another one with the same Idempotency-Key;
@@ -164,8 +215,10 @@ func (s *Service) claim(ctx context.Context, in CreateInput) (Order, Idempotency
 		var claimed bool
 		var err error
 		if tryClaim {
-			existing, claimed, err = s.store.ClaimKey(ctx, Idempotency{UserID: in.UserID, Key: in.IdempotencyKey,
+			var c KeyClaim
+			c, err = s.claims.Do(ctx, Idempotency{UserID: in.UserID, Key: in.IdempotencyKey,
 				RequestHash: in.RequestHash, CreatedAt: s.now().UTC(), ClaimedBy: s.instanceID()})
+			existing, claimed = c.Existing, c.Claimed
 		} else {
 			var found bool
 			existing, found, err = s.store.Key(ctx, in.UserID, in.IdempotencyKey)
@@ -264,7 +317,13 @@ func (s *Service) create(ctx context.Context, in CreateInput) (Order, error) {
 	// written later could find its stock gone. The deadline covers the write itself.
 	recordCtx, cancel := context.WithTimeout(ctx, s.cfg.RecordWithin)
 	defer cancel()
-	if err := s.stock.Reserve(recordCtx, o.OrderNo, refs, o.PayDeadline.Add(s.cfg.ReservationGrace)); err != nil {
+	reserve := s.stock.Reserve
+	if in.sale != nil {
+		reserve = func(ctx context.Context, orderNo string, lines []LineRef, expiresAt time.Time) error {
+			return s.stock.ReserveFrom(ctx, orderNo, in.sale.StockRef, lines, expiresAt)
+		}
+	}
+	if err := reserve(recordCtx, o.OrderNo, refs, o.PayDeadline.Add(s.cfg.ReservationGrace)); err != nil {
 		return Order{}, s.undoReserve(ctx, o, unavailableIfLate(recordCtx, ctx, err))
 	}
 	ev, err := s.event(orderevents.TypeCreated, o, "")
@@ -272,8 +331,11 @@ func (s *Service) create(ctx context.Context, in CreateInput) (Order, error) {
 		return Order{}, s.undoReserve(ctx, o, err)
 	}
 	t := Transition{To: PendingPayment, Actor: actorUser(in.UserID), Reason: "order placed", CreatedAt: o.CreatedAt}
-	if err := s.store.Create(recordCtx, o, t, in.IdempotencyKey, ev); err != nil {
+	if _, err := s.creates.Do(recordCtx, NewOrder{Order: o, Transition: t, Key: in.IdempotencyKey, Event: ev}); err != nil {
 		return Order{}, s.undoReserve(ctx, o, unavailableIfLate(recordCtx, ctx, err))
+	}
+	if !in.FromCart {
+		return o, nil // "buy now" and sale orders leave the cart as it is
 	}
 	skuIDs := make([]ids.ID, len(o.Lines))
 	for i, l := range o.Lines {
@@ -327,9 +389,13 @@ func (s *Service) price(ctx context.Context, in CreateInput, lines []LineRef) (O
 			unavailable = append(unavailable, l.SKUID)
 			continue
 		}
-		total := it.Price * money.Fen(l.Quantity)
+		price := it.Price
+		if in.sale != nil {
+			price = in.sale.UnitPrice
+		}
+		total := price * money.Fen(l.Quantity)
 		o.Lines = append(o.Lines, Line{SKUID: it.SKUID, ProductID: it.ProductID, Title: it.Title, Specs: it.Specs,
-			Image: it.Image, UnitPrice: it.Price, Quantity: l.Quantity, LineTotal: total})
+			Image: it.Image, UnitPrice: price, Quantity: l.Quantity, LineTotal: total})
 		o.ItemsTotal += total
 	}
 	if len(unavailable) > 0 {

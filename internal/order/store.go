@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/minimart/minimart/internal/platform/batch"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 )
@@ -32,11 +33,27 @@ type ListFilter struct {
 	Limit   int
 }
 
+// KeyClaim is the answer to claiming a key: Claimed, or the claim already Existing.
+type KeyClaim struct {
+	Existing Idempotency
+	Claimed  bool
+}
+
+// NewOrder is an order to store with its first history row, its event and the
+// Idempotency-Key (if not "") whose claim it completes.
+type NewOrder struct {
+	Order      Order
+	Transition Transition
+	Key        string
+	Event      events.Event
+}
+
 // Storer is the persistence the order module needs; orderdb implements it.
 type Storer interface {
-	// ClaimKey records an in-progress Idempotency-Key. If the key exists it returns the
-	// stored claim and claimed = false.
-	ClaimKey(ctx context.Context, k Idempotency) (existing Idempotency, claimed bool, err error)
+	// ClaimKeys records each in-progress Idempotency-Key of ks in one transaction and
+	// answers each: Claimed with the claim as stored, or the stored claim when the key
+	// exists (or appears earlier in ks). An error for the batch claims nothing.
+	ClaimKeys(ctx context.Context, ks []Idempotency) ([]batch.Result[KeyClaim], error)
 	// Key reads a claim without writing; found is false when there is none.
 	Key(ctx context.Context, userID ids.ID, key string) (k Idempotency, found bool, err error)
 	// DropKey removes the in-progress claim k (matched by user, key and CreatedAt, so a newer
@@ -44,9 +61,13 @@ type Storer interface {
 	// be retried.
 	DropKey(ctx context.Context, k Idempotency) error
 
-	// Create stores o with its lines, its first history row and ev, and completes the
-	// idempotency claim (if key is not "") with o.ID, in one transaction.
-	Create(ctx context.Context, o Order, t Transition, key string, ev events.Event) error
+	// CreateBatch stores each order of os with its lines, first history row and event, and
+	// completes its idempotency claim (if its key is not "") with its id, in one
+	// transaction. An order whose claim is no longer in progress gets an error and is not
+	// stored; its neighbours are. An error for the batch stores nothing.
+	CreateBatch(ctx context.Context, os []NewOrder) ([]batch.Result[struct{}], error)
+	// WriteConcurrency is how many batches may usefully be written at once.
+	WriteConcurrency() int
 	// Order returns an order with its lines. userID 0 reads any buyer's order.
 	Order(ctx context.Context, id, userID ids.ID) (Order, error)
 	// Orders lists orders newest first and counts all matches.

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,16 +148,7 @@ func (l *killLoad) worker(i int, rng *rand.Rand) {
 //
 // The kill moments come from MINIMART_FAULT_SEED, else from the clock; the seed is logged.
 func TestFaultKillNineUnderLoad(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("MINIMART_FAULT_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("MINIMART_FAULT_SEED: %v", err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (MINIMART_FAULT_SEED=%d repeats these kill moments)", seed, seed)
-	rng := rand.New(rand.NewPCG(seed, 0x6b696c6c))
+	rng := faultRand(t, 0x6b696c6c)
 
 	const buyers = 12
 	f := newFaultShop(t, 1_000_000, buyers,

@@ -15,12 +15,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -563,4 +565,20 @@ func (f *faultShop) unpublished(db *sqldb.DB) string {
 			until.Time.UTC().Format(time.RFC3339Nano), time.Now().UTC().Format(time.RFC3339Nano), lastErr)
 	}
 	return b.String()
+}
+
+// faultRand is the random source of a test's fault moments, seeded from MINIMART_FAULT_SEED
+// (to repeat a failed run) or else the clock; the seed is logged. stream tells tests apart.
+func faultRand(t *testing.T, stream uint64) *mrand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("MINIMART_FAULT_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("MINIMART_FAULT_SEED: %v", err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (MINIMART_FAULT_SEED=%d repeats these fault moments)", seed, seed)
+	return mrand.New(mrand.NewPCG(seed, stream))
 }

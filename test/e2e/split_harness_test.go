@@ -50,7 +50,7 @@ var splitServices = []struct {
 }{
 	{"user", []string{"user"}},
 	{"product", []string{"catalog", "inventory"}},
-	{"order", []string{"order", "cart"}},
+	{"order", []string{"order", "cart", "promotion"}},
 	{"payment", []string{"payment"}},
 }
 

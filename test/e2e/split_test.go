@@ -20,7 +20,7 @@ import (
 )
 
 // TestSplitThroughNginx runs the seed's split for real — deploy/local/split.sh: user,
-// product (catalog + inventory), order (order + cart) and payment, two instances each, a
+// product (catalog + inventory), order (order + cart + promotion) and payment, two instances each, a
 // database per service on MariaDB, events over RabbitMQ, a shared Redis, nginx in front —
 // and drives it only as clients and operators can: through nginx's one port, the instances'
 // own addresses, the databases, and signals. The subtests share the one split and run in
@@ -532,7 +532,7 @@ func (s *splitShop) databasePerService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	modules := []string{"user", "catalog", "inventory", "cart", "order", "payment"}
+	modules := []string{"user", "catalog", "inventory", "cart", "order", "payment", "promotion"}
 	made := map[string][]string{}
 	for _, m := range modules {
 		db := s.prefix + "_scratch_" + m // dropped with the split's databases (same prefix)

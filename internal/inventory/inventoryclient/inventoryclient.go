@@ -44,9 +44,22 @@ func (c *Client) Available(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]int
 // Reserve holds lines for ref until expiresAt, all or none; it is keyed by ref, so a retry
 // returns the first reservation and the call is safe to repeat.
 func (c *Client) Reserve(ctx context.Context, ref string, lines []inventory.ReserveLine, expiresAt time.Time) (inventory.Reservation, error) {
+	return c.reserve(ctx, ref, inventoryhttp.ReserveRequest{Lines: lines, ExpiresAt: expiresAt})
+}
+
+// Hold is Reserve for an owner that records the hold itself (a flash sale).
+func (c *Client) Hold(ctx context.Context, ref string, lines []inventory.ReserveLine, expiresAt time.Time) (inventory.Reservation, error) {
+	return c.reserve(ctx, ref, inventoryhttp.ReserveRequest{Lines: lines, ExpiresAt: expiresAt, Hold: true})
+}
+
+// ReserveFrom is Reserve taking the units out of the held reservation from.
+func (c *Client) ReserveFrom(ctx context.Context, ref, from string, lines []inventory.ReserveLine, expiresAt time.Time) (inventory.Reservation, error) {
+	return c.reserve(ctx, ref, inventoryhttp.ReserveRequest{Lines: lines, ExpiresAt: expiresAt, From: from})
+}
+
+func (c *Client) reserve(ctx context.Context, ref string, req inventoryhttp.ReserveRequest) (inventory.Reservation, error) {
 	var out inventoryhttp.ReservationResponse
-	err := c.peer.Call(ctx, http.MethodPut, inventoryhttp.PathReservations+url.PathEscape(ref),
-		inventoryhttp.ReserveRequest{Lines: lines, ExpiresAt: expiresAt}, &out, true)
+	err := c.peer.Call(ctx, http.MethodPut, inventoryhttp.PathReservations+url.PathEscape(ref), req, &out, true)
 	return out.Reservation, err
 }
 

@@ -104,14 +104,19 @@ func (s *Store) change(ctx context.Context, tx *sqldb.Tx, c inventory.Change, be
 // and all three levels before and after.
 func insertLedger(ctx context.Context, tx *sqldb.Tx, id ids.ID, seq int64, actor, reason, source string,
 	before, after inventory.Level, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO stock_ledger (id, sku_id, seq, actor, reason, source,
-		available_before, available_after, reserved_before, reserved_after, sold_before, sold_after, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, after.SKUID, seq, actor, reason, source, before.Available, after.Available,
-		before.Reserved, after.Reserved, before.Sold, after.Sold, now); err != nil {
+	if err := sqldb.InsertRows(ctx, tx, ledgerInsert, [][]any{ledgerRow(id, seq, actor, reason, source, before, after, now)}); err != nil {
 		return fmt.Errorf("insert ledger: %w", err)
 	}
 	return nil
+}
+
+const ledgerInsert = `INSERT INTO stock_ledger (id, sku_id, seq, actor, reason, source,
+	available_before, available_after, reserved_before, reserved_after, sold_before, sold_after, created_at) VALUES `
+
+// ledgerRow is the values of one stock_ledger row, in ledgerInsert's order.
+func ledgerRow(id ids.ID, seq int64, actor, reason, source string, before, after inventory.Level, now time.Time) []any {
+	return []any{id, after.SKUID, seq, actor, reason, source, before.Available, after.Available,
+		before.Reserved, after.Reserved, before.Sold, after.Sold, now}
 }
 
 const levelColumns = "sku_id, product_id, available, reserved, sold, updated_at, seq"

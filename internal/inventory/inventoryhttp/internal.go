@@ -44,10 +44,13 @@ func (r *AvailableResponse) Check() error {
 	return nil
 }
 
-// ReserveRequest holds stock for an order.
+// ReserveRequest holds stock for an order (Reserve), for an owner that records the hold
+// itself (Hold: a flash sale), or out of another held reservation (From: a sale's order).
 type ReserveRequest struct {
 	Lines     []inventory.ReserveLine `json:"lines"`
 	ExpiresAt time.Time               `json:"expires_at"`
+	Hold      bool                    `json:"hold,omitempty"`
+	From      string                  `json:"from,omitempty"`
 }
 
 // ReleaseRequest frees an order's stock.
@@ -99,7 +102,21 @@ func (h *handlers) reserve(w http.ResponseWriter, r *http.Request) error {
 	if err := web.Decode(r, &in); err != nil {
 		return err
 	}
-	res, err := h.svc.Reserve(r.Context(), r.PathValue("ref"), in.Lines, in.ExpiresAt)
+	ref := r.PathValue("ref")
+	var res inventory.Reservation
+	var err error
+	switch {
+	case in.Hold && in.From != "":
+		var f errs.Fields
+		f.Add("from", "a hold takes available stock; give hold or from, not both")
+		err = f.Err()
+	case in.Hold:
+		res, err = h.svc.Hold(r.Context(), ref, in.Lines, in.ExpiresAt)
+	case in.From != "":
+		res, err = h.svc.ReserveFrom(r.Context(), ref, in.From, in.Lines, in.ExpiresAt)
+	default:
+		res, err = h.svc.Reserve(r.Context(), ref, in.Lines, in.ExpiresAt)
+	}
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,16 @@ func (c *Client) StartFullRefund(ctx context.Context, id ids.ID, actor, reason s
 		orderhttp.RefundingRequest{Actor: actor, Reason: reason}, nil, true)
 }
 
+// CreateForSale places the order of an accepted flash-sale attempt; it is idempotent by
+// attempt, so the call is safe to repeat.
+func (c *Client) CreateForSale(ctx context.Context, in order.SaleInput) (order.Order, error) {
+	var out orderhttp.OrderResponse
+	if err := c.peer.Call(ctx, http.MethodPost, orderhttp.PathSaleOrders, orderhttp.SaleOrderRequest(in), &out, true); err != nil {
+		return order.Order{}, err
+	}
+	return out.Order, nil
+}
+
 // Placed returns the order numbers among orderNos that name a recorded order.
 func (c *Client) Placed(ctx context.Context, orderNos []string) ([]string, error) {
 	if len(orderNos) == 0 {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minimart/minimart/internal/order"
+	"github.com/minimart/minimart/internal/platform/batch"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -53,37 +54,97 @@ func mustJSON(v any) string {
 
 // ---- idempotency keys ----
 
-// ClaimKey inserts k as an in-progress claim. If (user, key) is already there it returns
-// the stored row and claimed = false. The insert's duplicate-key check decides between
-// concurrent claims, so exactly one of them wins.
+// ClaimKey claims one key: ClaimKeys of one.
 func (s *Store) ClaimKey(ctx context.Context, k order.Idempotency) (order.Idempotency, bool, error) {
-	if k.CreatedAt.IsZero() {
-		k.CreatedAt = time.Now()
-	}
-	k.CreatedAt = sqldb.Time(k.CreatedAt)
-	k.OrderID = 0
-	var out order.Idempotency
-	var claimed bool
-	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO order_idempotency (user_id, idem_key, request_hash, order_id, created_at, claimed_by)
-			VALUES (?, ?, ?, NULL, ?, ?)`, k.UserID, k.Key, k.RequestHash, k.CreatedAt, sqldb.NullString(k.ClaimedBy))
-		if err == nil {
-			out, claimed = k, true
-			return nil
-		}
-		if !sqldb.IsUniqueViolation(err) {
-			return fmt.Errorf("insert idempotency key: %w", err)
-		}
-		// The failed insert holds a shared lock on the existing row (MySQL) or the write
-		// lock (SQLite), so the row cannot be dropped before it is read here.
-		out, err = keyByID(ctx, tx, k.UserID, k.Key)
-		claimed = false
-		return err
-	})
+	res, err := s.ClaimKeys(ctx, []order.Idempotency{k})
 	if err != nil {
 		return order.Idempotency{}, false, err
 	}
-	return out, claimed, nil
+	return res[0].Value.Existing, res[0].Value.Claimed, res[0].Err
+}
+
+// keyRaces bounds how often a claim batch is run again after a concurrent claim of one of
+// its keys committed between its read and its insert.
+const keyRaces = 3
+
+var errKeyTaken = errors.New("orderdb: idempotency key claimed by a concurrent request")
+
+// ClaimKeys inserts each key of ks as an in-progress claim, in one transaction. A key that
+// is already stored (or appears earlier in ks) answers the stored claim and Claimed = false.
+// The keys are read first and only the new ones inserted; a concurrent claim that commits
+// in between makes the insert fail on the primary key, and the batch runs again and finds it.
+func (s *Store) ClaimKeys(ctx context.Context, ks []order.Idempotency) ([]batch.Result[order.KeyClaim], error) {
+	var out []batch.Result[order.KeyClaim]
+	var err error
+	for range keyRaces {
+		err = s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+			out, err = claimKeys(ctx, tx, ks)
+			return err
+		})
+		if !errors.Is(err, errKeyTaken) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func claimKeys(ctx context.Context, tx *sqldb.Tx, ks []order.Idempotency) ([]batch.Result[order.KeyClaim], error) {
+	type userKey struct {
+		user ids.ID
+		key  string
+	}
+	var where strings.Builder
+	args := make([]any, 0, 2*len(ks))
+	for i, k := range ks {
+		if i > 0 {
+			where.WriteString(" OR ")
+		}
+		where.WriteString("(user_id = ? AND idem_key = ?)")
+		args = append(args, k.UserID, k.Key)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+keyColumns+" FROM order_idempotency WHERE "+where.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("select idempotency keys: %w", err)
+	}
+	stored := map[userKey]order.Idempotency{}
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		stored[userKey{k.UserID, k.Key}] = k
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("select idempotency keys: %w", err)
+	}
+	out := make([]batch.Result[order.KeyClaim], len(ks))
+	var inserts [][]any
+	for i, k := range ks {
+		id := userKey{k.UserID, k.Key}
+		if existing, ok := stored[id]; ok {
+			out[i].Value = order.KeyClaim{Existing: existing}
+			continue
+		}
+		if k.CreatedAt.IsZero() {
+			k.CreatedAt = time.Now()
+		}
+		k.CreatedAt, k.OrderID = sqldb.Time(k.CreatedAt), 0
+		stored[id] = k
+		out[i].Value = order.KeyClaim{Existing: k, Claimed: true}
+		inserts = append(inserts, []any{k.UserID, k.Key, k.RequestHash, nil, k.CreatedAt, sqldb.NullString(k.ClaimedBy)})
+	}
+	err = sqldb.InsertRows(ctx, tx, "INSERT INTO order_idempotency (user_id, idem_key, request_hash, order_id, created_at, claimed_by) VALUES ", inserts)
+	if sqldb.IsUniqueViolation(err) {
+		return nil, errKeyTaken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("insert idempotency keys: %w", err)
+	}
+	return out, nil
 }
 
 // Key reads a claim from the read pool.
@@ -96,15 +157,22 @@ func (s *Store) Key(ctx context.Context, userID ids.ID, key string) (order.Idemp
 }
 
 func keyByID(ctx context.Context, q sqldb.Querier, userID ids.ID, key string) (order.Idempotency, error) {
+	k, err := scanKey(q.QueryRowContext(ctx, "SELECT "+keyColumns+" FROM order_idempotency WHERE user_id = ? AND idem_key = ?", userID, key))
+	if err != nil {
+		// ErrNoRows included: the caller's "not found" is decided by Key.
+		return order.Idempotency{}, fmt.Errorf("select idempotency key: %w", err)
+	}
+	return k, nil
+}
+
+const keyColumns = "user_id, idem_key, request_hash, order_id, created_at, claimed_by"
+
+func scanKey(r interface{ Scan(...any) error }) (order.Idempotency, error) {
 	var k order.Idempotency
 	var orderID sql.NullInt64
 	var claimedBy sql.NullString
-	err := q.QueryRowContext(ctx, `SELECT user_id, idem_key, request_hash, order_id, created_at, claimed_by
-		FROM order_idempotency WHERE user_id = ? AND idem_key = ?`, userID, key).
-		Scan(&k.UserID, &k.Key, &k.RequestHash, &orderID, &k.CreatedAt, &claimedBy)
-	if err != nil {
-		// ErrNoRows included: the duplicate that made the caller look must exist.
-		return order.Idempotency{}, fmt.Errorf("select idempotency key: %w", err)
+	if err := r.Scan(&k.UserID, &k.Key, &k.RequestHash, &orderID, &k.CreatedAt, &claimedBy); err != nil {
+		return order.Idempotency{}, err
 	}
 	k.OrderID = ids.ID(orderID.Int64)
 	k.CreatedAt = k.CreatedAt.UTC()
@@ -206,79 +274,168 @@ func orderWhere(ctx context.Context, q sqldb.Querier, suffix, where string, args
 	return o, nil
 }
 
-// Create stores o, its lines, its first history row and ev, and completes the claim of key
-// (when key is not "") with o.ID, in one transaction. A claim that does not exist or is
-// already completed fails the whole create. A taken order number fails with an error that
-// sqldb.IsUniqueViolation recognises, so the caller can draw a new number.
+// Create stores one order: CreateBatch of one.
 func (s *Store) Create(ctx context.Context, o order.Order, t order.Transition, key string, ev events.Event) error {
-	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO orders ("+orderColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			o.ID, o.OrderNo, o.UserID, o.Status, o.ItemsTotal, o.ShippingFee, o.Payable, o.Remark, mustJSON(o.Address),
-			sqldb.Time(o.PayDeadline), sqldb.NullTime(o.PaidAt), sqldb.NullTime(o.ShippedAt), sqldb.NullTime(o.CompletedAt), sqldb.NullTime(o.CancelledAt),
-			sqldb.NullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo, o.StaffNote, sqldb.Time(o.CreatedAt), sqldb.Time(o.UpdatedAt),
-			nullID(o.PaymentID))
-		if sqldb.IsUniqueViolation(err) {
-			return fmt.Errorf("insert order %d: order id or number %q already exists: %w", o.ID, o.OrderNo, err)
-		}
-		if err != nil {
-			return fmt.Errorf("insert order: %w", err)
-		}
-		if err := insertLines(ctx, tx, o.ID, o.Lines); err != nil {
-			return err
-		}
-		if t.CreatedAt.IsZero() {
-			t.CreatedAt = o.CreatedAt
-		}
-		if err := insertHistory(ctx, tx, o.ID, t); err != nil {
-			return err
-		}
-		if err := s.outbox.Write(ctx, tx, ev); err != nil {
-			return err
-		}
-		if key == "" {
-			return nil
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE order_idempotency SET order_id = ?
-			WHERE user_id = ? AND idem_key = ? AND order_id IS NULL`, o.ID, o.UserID, key)
-		if err != nil {
-			return fmt.Errorf("complete idempotency key: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return fmt.Errorf("complete idempotency key %q of user %d: no claim in progress", key, o.UserID)
-		}
-		return nil
-	})
+	res, err := s.CreateBatch(ctx, []order.NewOrder{{Order: o, Transition: t, Key: key, Event: ev}})
+	if err != nil {
+		return err
+	}
+	return res[0].Err
 }
 
-func insertLines(ctx context.Context, tx *sqldb.Tx, orderID ids.ID, lines []order.Line) error {
-	if len(lines) == 0 {
+// WriteConcurrency is how many group-committed batches may write at once: one on SQLite,
+// whose single writer would only queue more, a few on MySQL.
+func (s *Store) WriteConcurrency() int {
+	if s.db.Dialect == sqldb.MySQL {
+		return 4
+	}
+	return 1
+}
+
+// CreateBatch stores the orders of os with their lines, first history rows and events, and
+// completes their idempotency claims, in one transaction with one statement per table. An
+// order whose claim is no longer in progress (dropped as abandoned) is answered with an
+// error and not stored; its neighbours are. An error for the batch stores nothing.
+func (s *Store) CreateBatch(ctx context.Context, os []order.NewOrder) ([]batch.Result[struct{}], error) {
+	out := make([]batch.Result[struct{}], len(os))
+	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		clear(out)
+		lost, err := lostClaims(ctx, tx, os)
+		if err != nil {
+			return err
+		}
+		var orderRows, lineRows, historyRows [][]any
+		var evs []events.Event
+		var keyed []order.NewOrder
+		for i, n := range os {
+			o, t := n.Order, n.Transition
+			if lost[i] {
+				out[i].Err = fmt.Errorf("complete idempotency key %q of user %d: no claim in progress", n.Key, o.UserID)
+				continue
+			}
+			orderRows = append(orderRows, []any{o.ID, o.OrderNo, o.UserID, o.Status, o.ItemsTotal, o.ShippingFee, o.Payable, o.Remark,
+				mustJSON(o.Address), sqldb.Time(o.PayDeadline), sqldb.NullTime(o.PaidAt), sqldb.NullTime(o.ShippedAt),
+				sqldb.NullTime(o.CompletedAt), sqldb.NullTime(o.CancelledAt), sqldb.NullTime(o.AutoCompleteAt), o.Carrier, o.TrackingNo,
+				o.StaffNote, sqldb.Time(o.CreatedAt), sqldb.Time(o.UpdatedAt), nullID(o.PaymentID)})
+			for j, l := range o.Lines {
+				lineRows = append(lineRows, []any{o.ID, j + 1, l.SKUID, l.ProductID, l.Title, mustJSON(l.Specs), l.Image, l.UnitPrice,
+					l.Quantity, l.LineTotal})
+			}
+			if t.CreatedAt.IsZero() {
+				t.CreatedAt = o.CreatedAt
+			}
+			historyRows = append(historyRows, historyRow(o.ID, t))
+			evs = append(evs, n.Event)
+			if n.Key != "" {
+				keyed = append(keyed, n)
+			}
+		}
+		if len(orderRows) == 0 {
+			return nil
+		}
+		if err := sqldb.InsertRows(ctx, tx, "INSERT INTO orders ("+orderColumns+") VALUES ", orderRows); err != nil {
+			return fmt.Errorf("insert orders: %w", err)
+		}
+		if err := sqldb.InsertRows(ctx, tx, "INSERT INTO order_lines ("+lineColumns+") VALUES ", lineRows); err != nil {
+			return fmt.Errorf("insert order lines: %w", err)
+		}
+		if err := sqldb.InsertRows(ctx, tx, historyInsert, historyRows); err != nil {
+			return fmt.Errorf("insert order history: %w", err)
+		}
+		if err := s.outbox.Write(ctx, tx, evs...); err != nil {
+			return err
+		}
+		return completeClaims(ctx, tx, keyed)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lostClaims locks the in-progress claims of the keyed orders and reports which orders'
+// claims are gone.
+func lostClaims(ctx context.Context, tx *sqldb.Tx, os []order.NewOrder) (map[int]bool, error) {
+	lost := map[int]bool{}
+	var where strings.Builder
+	var args []any
+	for _, n := range os {
+		if n.Key == "" {
+			continue
+		}
+		if len(args) > 0 {
+			where.WriteString(" OR ")
+		}
+		where.WriteString("(user_id = ? AND idem_key = ?)")
+		args = append(args, n.Order.UserID, n.Key)
+	}
+	if len(args) == 0 {
+		return lost, nil
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT user_id, idem_key FROM order_idempotency WHERE order_id IS NULL AND ("+where.String()+")"+
+		tx.ForUpdate(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("lock idempotency keys: %w", err)
+	}
+	defer rows.Close()
+	held := map[string]bool{}
+	for rows.Next() {
+		var user ids.ID
+		var key string
+		if err := rows.Scan(&user, &key); err != nil {
+			return nil, err
+		}
+		held[user.String()+"\x00"+key] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lock idempotency keys: %w", err)
+	}
+	for i, n := range os {
+		if n.Key != "" && !held[n.Order.UserID.String()+"\x00"+n.Key] {
+			lost[i] = true
+		}
+	}
+	return lost, nil
+}
+
+// completeClaims records each keyed order's id on its claim, in one statement; lostClaims
+// locked the claims, so every one is there.
+func completeClaims(ctx context.Context, tx *sqldb.Tx, keyed []order.NewOrder) error {
+	if len(keyed) == 0 {
 		return nil
 	}
-	// order.MaxLines bounds an order, so one statement carries every line.
-	var q strings.Builder
-	q.WriteString("INSERT INTO order_lines (" + lineColumns + ") VALUES ")
-	args := make([]any, 0, len(lines)*10)
-	for i, l := range lines {
+	var cases, where strings.Builder
+	var caseArgs, whereArgs []any
+	for i, n := range keyed {
+		cases.WriteString(" WHEN user_id = ? AND idem_key = ? THEN ?")
+		caseArgs = append(caseArgs, n.Order.UserID, n.Key, n.Order.ID)
 		if i > 0 {
-			q.WriteString(", ")
+			where.WriteString(" OR ")
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, orderID, i+1, l.SKUID, l.ProductID, l.Title, mustJSON(l.Specs), l.Image, l.UnitPrice,
-			l.Quantity, l.LineTotal)
+		where.WriteString("(user_id = ? AND idem_key = ?)")
+		whereArgs = append(whereArgs, n.Order.UserID, n.Key)
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("insert order lines: %w", err)
+	res, err := tx.ExecContext(ctx, "UPDATE order_idempotency SET order_id = CASE"+cases.String()+" END WHERE order_id IS NULL AND ("+
+		where.String()+")", append(caseArgs, whereArgs...)...)
+	if err != nil {
+		return fmt.Errorf("complete idempotency keys: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != int64(len(keyed)) {
+		return fmt.Errorf("orderdb: completed %d of %d locked idempotency claims", n, len(keyed))
 	}
 	return nil
 }
 
+const historyInsert = "INSERT INTO order_history (order_id, from_status, to_status, actor, reason, created_at) VALUES "
+
+func historyRow(orderID ids.ID, t order.Transition) []any {
+	return []any{orderID, t.From, t.To, t.Actor, t.Reason, sqldb.Time(t.CreatedAt)}
+}
+
 func insertHistory(ctx context.Context, tx *sqldb.Tx, orderID ids.ID, t order.Transition) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO order_history (order_id, from_status, to_status, actor, reason, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, orderID, t.From, t.To, t.Actor, t.Reason, sqldb.Time(t.CreatedAt))
-	if err != nil {
+	if err := sqldb.InsertRows(ctx, tx, historyInsert, [][]any{historyRow(orderID, t)}); err != nil {
 		return fmt.Errorf("insert order history: %w", err)
 	}
 	return nil

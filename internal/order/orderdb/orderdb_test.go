@@ -36,6 +36,7 @@ func TestStoreConformance(t *testing.T) {
 		t.Run("unique order number", h.uniqueOrderNo)
 		t.Run("idempotency keys", h.idempotency)
 		t.Run("concurrent claims", h.concurrentClaims)
+		t.Run("batches", h.batches)
 		t.Run("update", h.update)
 		t.Run("concurrent updates", h.concurrentUpdates)
 		t.Run("due", h.due)
@@ -210,6 +211,74 @@ func (h *harness) uniqueOrderNo(t *testing.T) {
 	k, claimed, err := h.store.ClaimKey(ctx, order.Idempotency{UserID: buyer, Key: "dup", RequestHash: hash('x')})
 	if err != nil || claimed || k.OrderID != 0 || k.RequestHash != hash('d') {
 		t.Fatalf("claim after a refused create = %+v, %v, %v; want it still in progress", k, claimed, err)
+	}
+}
+
+// batches: a group-committed batch answers each order its own (one whose claim is gone is
+// refused, its neighbours stored), claims in one batch answer each key (a repeat within the
+// batch sees the first), and a batch whose transaction fails stores nothing.
+func (h *harness) batches(t *testing.T) {
+	buyer := h.gen.New()
+	claims, err := h.store.ClaimKeys(ctx, []order.Idempotency{
+		{UserID: buyer, Key: "b1", RequestHash: hash('1')},
+		{UserID: buyer, Key: "b2", RequestHash: hash('2')},
+		{UserID: buyer, Key: "b1", RequestHash: hash('9')},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !claims[0].Value.Claimed || !claims[1].Value.Claimed || claims[2].Value.Claimed || claims[2].Value.Existing.RequestHash != hash('1') {
+		t.Fatalf("claims %+v: the repeat of b1 must see the first claim", claims)
+	}
+	if err := h.store.DropKey(ctx, claims[1].Value.Existing); err != nil {
+		t.Fatal(err)
+	}
+	kept, lost, unkeyed := h.newOrder(buyer, h.at(20)), h.newOrder(buyer, h.at(21)), h.newOrder(buyer, h.at(22))
+	batch := []order.NewOrder{
+		{Order: kept, Transition: created(kept), Key: "b1", Event: h.event(t, orderevents.TypeCreated, kept)},
+		{Order: lost, Transition: created(lost), Key: "b2", Event: h.event(t, orderevents.TypeCreated, lost)},
+		{Order: unkeyed, Transition: created(unkeyed), Event: h.event(t, orderevents.TypeCreated, unkeyed)},
+	}
+	res, err := h.store.CreateBatch(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != nil || res[1].Err == nil || res[2].Err != nil {
+		t.Fatalf("answers %+v: only the order whose claim was dropped is refused", res)
+	}
+	for _, o := range []order.Order{kept, unkeyed} {
+		got, err := h.store.Order(ctx, o.ID, buyer)
+		if err != nil || h.historyRows(t, o) != 1 || h.outboxRows(t, o) != 1 {
+			t.Fatalf("order %s: %v, history %d, outbox %d", o.OrderNo, err, h.historyRows(t, o), h.outboxRows(t, o))
+		}
+		sameOrder(t, "batched order", got, o)
+	}
+	if _, err := h.store.Order(ctx, lost.ID, 0); !errors.Is(err, order.ErrOrderNotFound) || h.outboxRows(t, lost) != 0 {
+		t.Fatalf("the refused order was stored: %v", err)
+	}
+	if k, found, err := h.store.Key(ctx, buyer, "b1"); err != nil || !found || k.OrderID != kept.ID {
+		t.Fatalf("b1 = %+v %v %v, want completed with the kept order", k, found, err)
+	}
+
+	// A failing statement (an order number taken) fails the whole batch: its other order and
+	// its claim completion are not stored either.
+	if _, claimed, err := h.store.ClaimKey(ctx, order.Idempotency{UserID: buyer, Key: "b3", RequestHash: hash('3')}); err != nil || !claimed {
+		t.Fatal(claimed, err)
+	}
+	fine, clash := h.newOrder(buyer, h.at(23)), h.newOrder(buyer, h.at(24))
+	clash.OrderNo = kept.OrderNo
+	_, err = h.store.CreateBatch(ctx, []order.NewOrder{
+		{Order: fine, Transition: created(fine), Key: "b3", Event: h.event(t, orderevents.TypeCreated, fine)},
+		{Order: clash, Transition: created(clash), Event: h.event(t, orderevents.TypeCreated, clash)},
+	})
+	if !sqldb.IsUniqueViolation(err) {
+		t.Fatalf("batch with a taken order number: %v, want the unique violation for the whole batch", err)
+	}
+	if _, err := h.store.Order(ctx, fine.ID, 0); !errors.Is(err, order.ErrOrderNotFound) || h.outboxRows(t, fine) != 0 || h.historyRows(t, fine) != 0 {
+		t.Fatalf("half a failed batch was stored: %v", err)
+	}
+	if k, _, _ := h.store.Key(ctx, buyer, "b3"); k.OrderID != 0 {
+		t.Fatalf("the failed batch completed claim b3: %+v", k)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/minimart/minimart/internal/order"
 	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/money"
 	"github.com/minimart/minimart/internal/platform/web"
 )
 
@@ -16,7 +17,21 @@ import (
 const (
 	PathOrders = "/internal/v1/orders/" // {id}?user_id=, {id}/refunding
 	PathPlaced = "/internal/v1/orders/placed"
+	// PathSaleOrders takes the orders of accepted flash-sale attempts (idempotent by attempt).
+	PathSaleOrders = "/internal/v1/sale-orders"
 )
+
+// SaleOrderRequest is order.SaleInput on the wire.
+type SaleOrderRequest struct {
+	AttemptID ids.ID    `json:"attempt_id"`
+	SaleID    ids.ID    `json:"sale_id"`
+	UserID    ids.ID    `json:"user_id"`
+	SKUID     ids.ID    `json:"sku_id"`
+	AddressID ids.ID    `json:"address_id"`
+	Quantity  int       `json:"quantity"`
+	UnitPrice money.Fen `json:"unit_price"`
+	StockRef  string    `json:"stock_ref"`
+}
 
 // OrderResponse is an order as peers see it (staff fields included).
 type OrderResponse struct {
@@ -61,6 +76,20 @@ func InternalRoutes(rt *web.Router, svc *order.Service, guard func(http.Handler)
 	rt.Handle("GET "+PathOrders+"{id}", guard(web.HandlerFunc(h.internalOrder)))
 	rt.Handle("POST "+PathOrders+"{id}/refunding", guard(web.HandlerFunc(h.internalRefunding)))
 	rt.Handle("POST "+PathPlaced, guard(web.HandlerFunc(h.internalPlaced)))
+	rt.Handle("POST "+PathSaleOrders, guard(web.HandlerFunc(h.internalSaleOrder)))
+}
+
+func (h *handlers) internalSaleOrder(w http.ResponseWriter, r *http.Request) error {
+	var in SaleOrderRequest
+	if err := web.Decode(r, &in); err != nil {
+		return err
+	}
+	o, err := h.svc.CreateForSale(r.Context(), order.SaleInput(in))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, OrderResponse{Order: o})
+	return nil
 }
 
 func (h *handlers) internalOrder(w http.ResponseWriter, r *http.Request) error {

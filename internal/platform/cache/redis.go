@@ -29,6 +29,17 @@ const failFast = 200 * time.Millisecond
 // Timeouts and retry counts given as URL query parameters (dial_timeout, read_timeout,
 // write_timeout, pool_timeout, max_retries) win over the fail-fast defaults set here.
 func NewRedis(rawURL string, prefix string) (*Redis, error) {
+	client, err := NewRedisClient(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Redis{client: client, prefix: prefix}, nil
+}
+
+// NewRedisClient is the fail-fast client NewRedis uses, for other users of the cache's
+// server (the flash-sale filter), which are likewise shortcuts worth less than the database
+// behind them when Redis is slow or gone.
+func NewRedisClient(rawURL string) (*redis.Client, error) {
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("cache: redis url: %w", err)
@@ -49,7 +60,7 @@ func NewRedis(rawURL string, prefix string) (*Redis, error) {
 	opt.DialerRetries = 1
 	// Lets a caller's shorter deadline cut a command short instead of waiting out the timeouts.
 	opt.ContextTimeoutEnabled = true
-	return &Redis{client: redis.NewClient(opt), prefix: prefix}, nil
+	return redis.NewClient(opt), nil
 }
 
 var _ Cache = (*Redis)(nil)

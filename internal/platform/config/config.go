@@ -83,7 +83,7 @@ var Vars = []Var{
 	{Name: "MINIMART_ALIPAY_PRIVATE_KEY_FILE", Default: "", Help: "file of the app private key (PEM or the bare base64 Alipay's tool writes)"},
 	{Name: "MINIMART_ALIPAY_PUBLIC_KEY_FILE", Default: "", Help: "file of the Alipay public key that signs notifies and answers"},
 	{Name: "MINIMART_ALIPAY_GATEWAY", Default: "", Help: "Alipay gateway; empty = https://openapi.alipay.com/gateway.do (tests point it at a fake)"},
-	{Name: "MINIMART_MODULES", Default: "all", Help: "modules this process serves, comma-separated from user,catalog,inventory,cart,order,payment (flag --modules); the seed's services: user; catalog,inventory (product); order,cart (order); payment"},
+	{Name: "MINIMART_MODULES", Default: "all", Help: "modules this process serves, comma-separated from user,catalog,inventory,cart,order,payment,promotion (flag --modules); the seed's services: user; catalog,inventory (product); order,cart,promotion (order); payment"},
 	{Name: "MINIMART_SERVICE_TOKEN", Default: "", Secret: true, Help: "shared secret (≥ 32 bytes) services present on /internal/ calls; required unless every module runs in this process"},
 	{Name: "MINIMART_PEER_USER", Default: "", Help: "where the user module runs when it is not in this process: base URLs (comma-separated) or dns://name:port; every service without it needs it (staff tokens are checked there)"},
 	{Name: "MINIMART_PEER_CATALOG", Default: "", Help: "where the catalog module runs when it is not in this process (as MINIMART_PEER_USER)"},
@@ -91,6 +91,7 @@ var Vars = []Var{
 	{Name: "MINIMART_PEER_CART", Default: "", Help: "where the cart module runs when it is not in this process (as MINIMART_PEER_USER)"},
 	{Name: "MINIMART_PEER_ORDER", Default: "", Help: "where the order module runs when it is not in this process (as MINIMART_PEER_USER)"},
 	{Name: "MINIMART_PEER_PAYMENT", Default: "", Help: "where the payment module runs when it is not in this process (as MINIMART_PEER_USER); no module calls payment synchronously today"},
+	{Name: "MINIMART_PEER_PROMOTION", Default: "", Help: "where the promotion module runs when it is not in this process (as MINIMART_PEER_USER); no module calls promotion synchronously today"},
 	{Name: "MINIMART_NODE_ID_OFFSET", Default: "0", Help: "added to MINIMART_NODE_ID (the sum must be ≤ 1023): lets a Kubernetes StatefulSet take the pod index as MINIMART_NODE_ID and give each service its own range"},
 	{Name: "MINIMART_ORPHAN_HOLD_AFTER", Default: "1m", Help: "stock held for an order that was never recorded (a crash or failure between holding and writing it) is released once the hold is this old; an order must be written within a third of it"},
 	{Name: "MINIMART_BOOTSTRAP_ADMIN", Default: "auto", Help: "auto: create an admin with a printed random password on the embedded first start; 0: never"},
@@ -166,10 +167,11 @@ const (
 	ModuleCart      = "cart"
 	ModuleOrder     = "order"
 	ModulePayment   = "payment"
+	ModulePromotion = "promotion"
 )
 
 // Modules lists every module.
-var Modules = []string{ModuleUser, ModuleCatalog, ModuleInventory, ModuleCart, ModuleOrder, ModulePayment}
+var Modules = []string{ModuleUser, ModuleCatalog, ModuleInventory, ModuleCart, ModuleOrder, ModulePayment, ModulePromotion}
 
 // ModuleNeeds says which other modules each module calls synchronously (through its ports);
 // a module that is not served here must then be reachable at its MINIMART_PEER_ variable.
@@ -182,6 +184,10 @@ var ModuleNeeds = map[string][]string{
 	ModuleCart:      {ModuleCatalog, ModuleInventory, ModuleUser},
 	ModuleOrder:     {ModuleCatalog, ModuleInventory, ModuleUser, ModuleCart},
 	ModulePayment:   {ModuleOrder, ModuleUser},
+	// Promotion makes the orders of flash-sale attempts, holds sale stock, describes SKUs and
+	// checks buyers' addresses. No module calls promotion, so it has no HTTP client
+	// (promotionclient) and no module lists it here.
+	ModulePromotion: {ModuleOrder, ModuleInventory, ModuleCatalog, ModuleUser},
 }
 
 // Serves reports whether this process serves module.

@@ -366,3 +366,47 @@ func TimePtr(t sql.NullTime) *time.Time {
 
 // Scanner is a *sql.Row or *sql.Rows, for scan functions that read either.
 type Scanner interface{ Scan(...any) error }
+
+// maxPlaceholders keeps a multi-row statement under SQLite's default limit of host
+// parameters (32,766); MySQL allows 65,535.
+const maxPlaceholders = 32_000
+
+// InsertRows runs head — an INSERT … VALUES without its tuples — for rows (each the values
+// of one tuple, all of one length) in as few statements as the placeholder limit allows.
+// Group-committed writes use it so a batch of requests costs one round trip per table.
+func InsertRows(ctx context.Context, tx *Tx, head string, rows [][]any) error {
+	return InsertRowsThen(ctx, tx, head, rows, "")
+}
+
+// InsertRowsThen is InsertRows with tail (an ON CONFLICT / ON DUPLICATE KEY clause) after
+// the tuples of each statement.
+func InsertRowsThen(ctx context.Context, tx *Tx, head string, rows [][]any, tail string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	width := len(rows[0])
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	perStatement := max(1, maxPlaceholders/max(1, width))
+	for start := 0; start < len(rows); start += perStatement {
+		chunk := rows[start:min(start+perStatement, len(rows))]
+		var q strings.Builder
+		q.Grow(len(head) + len(chunk)*(len(tuple)+2))
+		q.WriteString(head)
+		args := make([]any, 0, len(chunk)*width)
+		for i, r := range chunk {
+			if len(r) != width {
+				return fmt.Errorf("sqldb: insert row %d has %d values, the first has %d", start+i, len(r), width)
+			}
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(tuple)
+			args = append(args, r...)
+		}
+		q.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

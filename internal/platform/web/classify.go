@@ -27,6 +27,15 @@ func ClassifyErrors(classify ...Classifier) Middleware {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if st := stateFrom(r.Context()); st != nil {
+				// Under Observe: kept in its request state, which saves copying the request
+				// on every request; the handlers inside see this list, those outside their own.
+				outer := st.classify
+				st.classify = classify
+				defer func() { st.classify = outer }()
+				next.ServeHTTP(w, r)
+				return
+			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), classifierKey, classify)))
 		})
 	}
@@ -34,7 +43,12 @@ func ClassifyErrors(classify ...Classifier) Middleware {
 
 // classified is the application error the request's classifiers give err, or nil.
 func classified(ctx context.Context, err error) *errs.Error {
-	list, _ := ctx.Value(classifierKey).([]Classifier)
+	var list []Classifier
+	if st := stateFrom(ctx); st != nil && st.classify != nil {
+		list = st.classify
+	} else {
+		list, _ = ctx.Value(classifierKey).([]Classifier)
+	}
 	for _, c := range list {
 		if e := c(err); e != nil {
 			return e
@@ -44,19 +58,17 @@ func classified(ctx context.Context, err error) *errs.Error {
 }
 
 // outcome is where WriteError leaves, for Observe's log line, an error it answered with a
-// classified code; Observe puts one in every request's context.
+// classified code; Observe keeps one in every request's state.
 type outcome struct {
 	err  string
 	code string
 }
 
-const outcomeKey ctxKey = 101
-
 // noteClassified records err (answered as code) for the request's log line, or logs it at
 // warn itself when no Observe is there to do so.
 func noteClassified(r *http.Request, code string, err error) {
-	if o, ok := r.Context().Value(outcomeKey).(*outcome); ok {
-		o.err, o.code = err.Error(), code
+	if st := stateFrom(r.Context()); st != nil {
+		st.out.err, st.out.code = err.Error(), code
 		return
 	}
 	LoggerFrom(r.Context()).WarnContext(r.Context(), "request failed", slog.String("code", code), slog.String("error", err.Error()))

@@ -65,16 +65,25 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	WriteJSON(w, status, ErrorBody{Error: ErrorPayload{Code: appErr.Code, Message: appErr.Message, Details: appErr.Details}})
 }
 
-// WriteRawJSON answers with b, which is already JSON (e.g. from the cache).
+// WriteRawJSON answers with b, which is already JSON (e.g. from the cache), with its length
+// (net/http would send a body larger than its buffer in chunks).
 func WriteRawJSON(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	h := w.Header()
+	h["Content-Type"] = jsonTypeValue
+	if len(b) > rawJSONLengthFree {
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	w.WriteHeader(status)
 	w.Write(b)
 }
 
+// rawJSONLengthFree is the body size up to which net/http sets Content-Length itself (the
+// whole body is in its buffer when the handler returns), without an allocation of ours.
+const rawJSONLengthFree = 2048
+
 // WriteJSON answers with v as JSON.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonTypeValue
 	w.WriteHeader(status)
 	if v == nil {
 		return

@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,23 +21,54 @@ import (
 type ctxKey int
 
 const (
-	loggerKey ctxKey = iota
-	requestIDKey
-	routeKey
+	// stateKey holds the *requestState Observe makes for every request.
+	stateKey ctxKey = iota
 )
+
+// requestState is what Observe keeps for one request: its id, logger, outcome and matched
+// route, and the recorder it hands down — one allocation and one context value, since every
+// request pays for them.
+type requestState struct {
+	rec recorder
+	id  string
+	// idHeader is the X-Request-Id header value (a header's values are a slice).
+	idHeader [1]string
+	base     *slog.Logger
+	logOnce  sync.Once
+	log      *slog.Logger
+	out      outcome
+	// route is the pattern the Router matched; the Router writes it (see Router.ServeHTTP).
+	route string
+	// classify is set by ClassifyErrors for the handlers inside it.
+	classify []Classifier
+}
+
+// logger is the request's logger, carrying its id; made on first use, as most requests
+// never log anything but their access line.
+func (st *requestState) logger() *slog.Logger {
+	st.logOnce.Do(func() { st.log = st.base.With(slog.String("request_id", st.id)) })
+	return st.log
+}
+
+func stateFrom(ctx context.Context) *requestState {
+	st, _ := ctx.Value(stateKey).(*requestState)
+	return st
+}
 
 // LoggerFrom returns the request-scoped logger (it carries the request id).
 func LoggerFrom(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if st := stateFrom(ctx); st != nil {
+		return st.logger()
 	}
 	return slog.Default()
 }
 
 // RequestIDFrom returns the id of the request being served.
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if st := stateFrom(ctx); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 // Middleware wraps a handler.
@@ -77,65 +109,91 @@ func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
 // Observe gives every request an id, logs it as one JSON line and records Prometheus
 // metrics by route pattern (never the raw path, which would explode label cardinality).
+// It runs on every request, so it allocates little and builds the access line only when
+// the logger's level lets it through.
 func Observe(log *slog.Logger, m *Metrics) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			id := r.Header.Get("X-Request-ID")
-			if !validRequestID(id) {
-				id = newRequestID()
+			st := &requestState{base: log}
+			st.rec.ResponseWriter = w
+			// The canonical key read directly: Get would canonicalize "X-Request-ID" (an
+			// allocation) on every request.
+			if v := r.Header["X-Request-Id"]; len(v) > 0 {
+				st.id = v[0]
 			}
-			w.Header().Set("X-Request-ID", id)
-			reqLog := log.With(slog.String("request_id", id))
-			out := &outcome{}
-			// The Router writes the matched pattern here: middleware between this one and the
-			// Router may hand it a copy of the request, whose r.Pattern this one never sees.
-			matched := new(string)
-			ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, reqLog), outcomeKey, out)
-			ctx = context.WithValue(ctx, routeKey, matched)
+			if !validRequestID(st.id) {
+				st.id = newRequestID()
+			}
+			st.idHeader[0] = st.id
+			w.Header()["X-Request-Id"] = st.idHeader[:]
+			// The Router writes the matched pattern into st: middleware between this one and
+			// the Router may hand it a copy of the request, whose r.Pattern this one never sees.
+			ctx := context.WithValue(r.Context(), stateKey, st)
 			r = r.WithContext(ctx)
 
 			m.inFlight.Inc()
-			rec := &recorder{ResponseWriter: w}
 			defer func() {
 				m.inFlight.Dec()
-				route := *matched
+				route := st.route
 				if route == "" {
 					route = "unmatched"
 				}
-				status := rec.status
+				status := st.rec.status
 				if status == 0 {
 					status = http.StatusOK
 				}
 				elapsed := time.Since(start)
-				m.requests.WithLabelValues(r.Method, route, fmt.Sprint(status)).Inc()
-				m.latency.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+				series := m.seriesOf(r.Method, route, status)
+				series.requests.Inc()
+				series.latency.Observe(elapsed.Seconds())
 				level := slog.LevelInfo
-				attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
-					slog.String("route", route), slog.Int("status", status),
-					slog.Int("bytes", rec.bytes), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-					slog.String("remote", r.RemoteAddr)}
 				switch {
-				case out.code != "":
+				case st.out.code != "":
 					// An outage of something the request needs (ClassifyErrors): one warn line
 					// per request, carrying the cause, rather than an error per failed request.
 					level = slog.LevelWarn
-					attrs = append(attrs, slog.String("code", out.code), slog.String("error", out.err))
 				case status >= 500:
 					level = slog.LevelError
 				}
-				reqLog.LogAttrs(ctx, level, "http request", attrs...)
+				if !log.Enabled(ctx, level) {
+					return
+				}
+				attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.String("route", route), slog.Int("status", status),
+					slog.Int("bytes", st.rec.bytes), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+					slog.String("remote", r.RemoteAddr)}
+				if st.out.code != "" {
+					attrs = append(attrs, slog.String("code", st.out.code), slog.String("error", st.out.err))
+				}
+				st.logger().LogAttrs(ctx, level, "http request", attrs...)
 			}()
-			next.ServeHTTP(rec, r)
+			next.ServeHTTP(&st.rec, r)
 		})
 	}
+}
+
+// statusTexts are the status codes as metric label values, made once.
+var statusTexts = func() (t [600]string) {
+	for i := 100; i < len(t); i++ {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
+
+func statusText(code int) string {
+	if code >= 100 && code < len(statusTexts) {
+		return statusTexts[code]
+	}
+	return strconv.Itoa(code)
 }
 
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false
 	}
-	for _, c := range id {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
 		if !(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
 			return false
 		}
@@ -144,9 +202,11 @@ func validRequestID(id string) bool {
 }
 
 func newRequestID() string {
-	b := make([]byte, 12)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [12]byte
+	rand.Read(b[:])
+	var h [24]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // Recover turns a panic in a handler into a JSON 500 and a log line with the stack, so one
@@ -175,11 +235,14 @@ func Recover() Middleware {
 func LimitBody(maxBytes int64, larger map[string]int64) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			limit := maxBytes
-			if l, ok := larger[r.URL.Path]; ok {
-				limit = l
+			// A request without a body (a GET, mostly) has nothing to limit.
+			if r.Body != nil && r.Body != http.NoBody {
+				limit := maxBytes
+				if l, ok := larger[r.URL.Path]; ok {
+					limit = l
+				}
+				r.Body = http.MaxBytesReader(w, r.Body, limit)
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -200,11 +263,14 @@ func SecurityHeaders() Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("X-Frame-Options", "DENY")
-			h.Set("Referrer-Policy", "no-referrer")
+			// Shared values, assigned straight under their canonical keys: every answer
+			// carries them, and nothing changes a header value in place (Set and Add make
+			// new slices).
+			h["X-Content-Type-Options"] = nosniffValue
+			h["X-Frame-Options"] = denyValue
+			h["Referrer-Policy"] = noReferrerValue
 			if r.TLS != nil {
-				h.Set("Strict-Transport-Security", HSTS)
+				h["Strict-Transport-Security"] = hstsValue
 			}
 			cw := &defaultCSP{ResponseWriter: w}
 			// Deferred, for a handler that wrote nothing (answered from these headers after it
@@ -214,6 +280,15 @@ func SecurityHeaders() Middleware {
 		})
 	}
 }
+
+var (
+	nosniffValue    = []string{"nosniff"}
+	denyValue       = []string{"DENY"}
+	noReferrerValue = []string{"no-referrer"}
+	hstsValue       = []string{HSTS}
+	cspValue        = []string{DefaultCSP}
+	jsonTypeValue   = []string{"application/json; charset=utf-8"}
+)
 
 // defaultCSP adds DefaultCSP when the headers go out, the moment the handler's own
 // Content-Type and policy are known.
@@ -228,10 +303,20 @@ func (d *defaultCSP) decide() {
 	}
 	d.decided = true
 	h := d.Header()
-	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	if h.Get("Content-Security-Policy") == "" && mt != "text/html" {
-		h.Set("Content-Security-Policy", DefaultCSP)
+	if csp := h["Content-Security-Policy"]; (len(csp) == 0 || csp[0] == "") && !isHTML(h["Content-Type"]) {
+		h["Content-Security-Policy"] = cspValue
 	}
+}
+
+// isHTML reports whether a Content-Type header names text/html, as mime.ParseMediaType
+// would read it (the type before any parameters, trimmed, case-insensitive), without
+// parsing the parameters: this runs on every answer.
+func isHTML(contentType []string) bool {
+	if len(contentType) == 0 {
+		return false
+	}
+	mt, _, _ := strings.Cut(contentType[0], ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/html")
 }
 
 func (d *defaultCSP) WriteHeader(code int) {
@@ -313,6 +398,35 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	// series holds the series of each method, route and status seen, so a request does not
+	// look its labels up again (seriesKey → *httpSeries).
+	series sync.Map
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+// httpSeries are one request kind's series.
+type httpSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// seriesOf returns the series of a request. Only the standard methods are kept: a client
+// chooses the method, and what it makes up must not grow this map.
+func (m *Metrics) seriesOf(method, route string, status int) *httpSeries {
+	key := seriesKey{method, route, status}
+	if s, ok := m.series.Load(key); ok {
+		return s.(*httpSeries)
+	}
+	s := &httpSeries{m.requests.WithLabelValues(method, route, statusText(status)), m.latency.WithLabelValues(method, route)}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		m.series.Store(key, s)
+	}
+	return s
 }
 
 // NewMetrics registers the HTTP metrics on reg.

@@ -28,10 +28,10 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if matched, ok := r.Context().Value(routeKey).(*string); ok {
+	if st := stateFrom(r.Context()); st != nil {
 		// The mux sets r.Pattern on this request while it dispatches; handlers run inside, so
 		// Observe's deferred log line, which runs after, reads the pattern.
-		defer func() { *matched = r.Pattern }()
+		defer func() { st.route = r.Pattern }()
 	}
 	rt.mux.ServeHTTP(&unmatchedAsJSON{ResponseWriter: w, r: r}, r)
 }

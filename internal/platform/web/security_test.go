@@ -38,6 +38,28 @@ func securityRoutes() http.Handler {
 		w.Write([]byte("<!doctype html><p>hi"))
 		return nil
 	})
+	rt.HandleFunc("GET /page-type-spelled-otherwise", func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", " Text/HTML ;charset=utf-8")
+		w.Write([]byte("<!doctype html><p>hi"))
+		return nil
+	})
+	rt.HandleFunc("GET /html-lookalike", func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html-fragment")
+		w.Write([]byte("<p>hi"))
+		return nil
+	})
+	rt.HandleFunc("GET /empty-policy", func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Security-Policy", "")
+		web.WriteJSON(w, http.StatusOK, nil)
+		return nil
+	})
+	rt.HandleFunc("GET /frame-twice", func(w http.ResponseWriter, r *http.Request) error {
+		// Adding to a header the middleware set must not change it for other answers.
+		w.Header().Add("X-Frame-Options", "SAMEORIGIN")
+		w.Header().Add("X-Content-Type-Options", "other")
+		web.WriteJSON(w, http.StatusOK, nil)
+		return nil
+	})
 	rt.HandleFunc("GET /json-own-policy", func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Security-Policy", "sandbox")
 		web.WriteJSON(w, http.StatusOK, nil)
@@ -60,6 +82,9 @@ func TestSecurityHeaders(t *testing.T) {
 		{"/page", pagePolicy},           // an HTML page keeps its own policy
 		{"/page-without-policy", ""},    // and is not given one that would break it
 		{"/json-own-policy", "sandbox"}, // a handler's own policy is never replaced
+		{"/page-type-spelled-otherwise", ""},
+		{"/html-lookalike", web.DefaultCSP},
+		{"/empty-policy", web.DefaultCSP},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
@@ -89,6 +114,27 @@ func TestHSTSOverTLS(t *testing.T) {
 		resp.Body.Close()
 		if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=63072000; includeSubDomains" {
 			t.Errorf("%s over TLS: Strict-Transport-Security %q", path, got)
+		}
+	}
+}
+
+// The headers every answer carries are shared values: a handler adding to one changes its
+// own answer only.
+func TestSecurityHeadersNotShared(t *testing.T) {
+	h := securityRoutes()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/frame-twice", nil))
+	if got := w.Header().Values("X-Frame-Options"); len(got) != 2 || got[0] != "DENY" || got[1] != "SAMEORIGIN" {
+		t.Fatalf("X-Frame-Options %q", got)
+	}
+	for i := 0; i < 2; i++ {
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/json", nil))
+		if got := w.Header().Values("X-Frame-Options"); len(got) != 1 || got[0] != "DENY" {
+			t.Fatalf("after another answer added to it: X-Frame-Options %q", got)
+		}
+		if got := w.Header().Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" {
+			t.Fatalf("after another answer added to it: X-Content-Type-Options %q", got)
 		}
 	}
 }
