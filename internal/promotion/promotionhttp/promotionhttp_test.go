@@ -165,15 +165,29 @@ func (sh *shop) level() inventory.Level {
 
 // checkInvariant: the stock the phone started with is available + reserved + sold, none of
 // them negative, and the ledger sums to the level.
+// The sale sweeper may release a hold at any moment, so the level is read between two reads
+// of the ledger until neither changed around it.
 func (sh *shop) checkInvariant() inventory.Level {
 	sh.t.Helper()
+	ledger := func(sku ids.ID) []inventory.LedgerEntry {
+		entries, err := sh.s.App.Inventory.Ledger(context.Background(), sku, 0, 100000)
+		if err != nil {
+			sh.t.Fatal(err)
+		}
+		return entries
+	}
 	l := sh.level()
+	entries := ledger(l.SKUID)
+	for {
+		l = sh.level()
+		after := ledger(l.SKUID)
+		if len(after) == len(entries) {
+			break
+		}
+		entries = after
+	}
 	if l.Available < 0 || l.Reserved < 0 || l.Available+l.Reserved+l.Sold != sh.stock {
 		sh.t.Fatalf("invariant broken: %+v, initial %d", l, sh.stock)
-	}
-	entries, err := sh.s.App.Inventory.Ledger(context.Background(), l.SKUID, 0, 100000)
-	if err != nil {
-		sh.t.Fatal(err)
 	}
 	var avail, res, sold int64
 	for _, e := range entries {
