@@ -314,8 +314,8 @@ func TestCreateSale(t *testing.T) {
 		if err == nil {
 			t.Fatal("created though the hold failed")
 		}
-		failed, _ = f.svc.Sales(ctx, promotion.SaleFilter{Phases: []promotion.Phase{promotion.PhaseFailed}, Limit: 1})
-		if len(failed) != 1 || failed[0].FailReason != "internal" || failed[0].SettledAt != nil {
+		failed, err = f.svc.Sales(ctx, promotion.SaleFilter{Phases: []promotion.Phase{promotion.PhaseFailed}, Limit: 1})
+		if err != nil || len(failed) != 1 || failed[0].FailReason != "internal" || failed[0].SettledAt != nil {
 			t.Fatalf("sale after a failed hold: %+v", failed)
 		}
 		if err := f.svc.Sweep(ctx); err != nil {
@@ -651,8 +651,8 @@ func TestSweep(t *testing.T) {
 		if err := f.svc.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := f.svc.Sale(ctx, sale.ID)
-		if got.Status != promotion.Ended || got.SettledAt != nil || f.stock.releases(sale.StockRef()) != 0 {
+		got, err := f.svc.Sale(ctx, sale.ID)
+		if err != nil || got.Status != promotion.Ended || got.SettledAt != nil || f.stock.releases(sale.StockRef()) != 0 {
 			t.Fatalf("after the end: %+v, releases %d", got, f.stock.releases(sale.StockRef()))
 		}
 		if _, err := f.svc.MakeOrders(ctx); err != nil {
@@ -661,7 +661,9 @@ func TestSweep(t *testing.T) {
 		if err := f.svc.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		got, _ = f.svc.Sale(ctx, sale.ID)
+		if got, err = f.svc.Sale(ctx, sale.ID); err != nil {
+			t.Fatal(err)
+		}
 		if got.SettledAt == nil || f.stock.releases(sale.StockRef()) != 1 {
 			t.Fatalf("after the order: %+v, releases %d", got, f.stock.releases(sale.StockRef()))
 		}

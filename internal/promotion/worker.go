@@ -110,7 +110,9 @@ func (s *Service) MakeOrders(ctx context.Context) (int, error) {
 			return nil
 		})
 	}
-	_ = g.Wait() // each call's outcome is recorded above; none returns an error
+	if err := g.Wait(); err != nil { // each call records its outcome above and returns nil
+		return len(list), err
+	}
 	var errList []error
 	if len(ordered) > 0 {
 		if err := s.store.MarkOrdered(ctx, ordered, s.stamp()); err != nil {

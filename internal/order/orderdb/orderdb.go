@@ -91,21 +91,33 @@ func (s *Store) ClaimKeys(ctx context.Context, ks []order.Idempotency) ([]batch.
 	return out, nil
 }
 
-func claimKeys(ctx context.Context, tx *sqldb.Tx, ks []order.Idempotency) ([]batch.Result[order.KeyClaim], error) {
-	type userKey struct {
-		user ids.ID
-		key  string
-	}
+// userKey names one claim: a buyer's Idempotency-Key.
+type userKey struct {
+	user ids.ID
+	key  string
+}
+
+// keysWhere is the condition matching the claims of keys, with its arguments.
+func keysWhere(keys []userKey) (string, []any) {
 	var where strings.Builder
-	args := make([]any, 0, 2*len(ks))
-	for i, k := range ks {
+	args := make([]any, 0, 2*len(keys))
+	for i, k := range keys {
 		if i > 0 {
 			where.WriteString(" OR ")
 		}
 		where.WriteString("(user_id = ? AND idem_key = ?)")
-		args = append(args, k.UserID, k.Key)
+		args = append(args, k.user, k.key)
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+keyColumns+" FROM order_idempotency WHERE "+where.String(), args...)
+	return where.String(), args
+}
+
+func claimKeys(ctx context.Context, tx *sqldb.Tx, ks []order.Idempotency) ([]batch.Result[order.KeyClaim], error) {
+	wanted := make([]userKey, len(ks))
+	for i, k := range ks {
+		wanted[i] = userKey{k.UserID, k.Key}
+	}
+	where, args := keysWhere(wanted)
+	rows, err := tx.QueryContext(ctx, "SELECT "+keyColumns+" FROM order_idempotency WHERE "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select idempotency keys: %w", err)
 	}
@@ -357,41 +369,35 @@ func (s *Store) CreateBatch(ctx context.Context, os []order.NewOrder) ([]batch.R
 // claims are gone.
 func lostClaims(ctx context.Context, tx *sqldb.Tx, os []order.NewOrder) (map[int]bool, error) {
 	lost := map[int]bool{}
-	var where strings.Builder
-	var args []any
+	var wanted []userKey
 	for _, n := range os {
-		if n.Key == "" {
-			continue
+		if n.Key != "" {
+			wanted = append(wanted, userKey{n.Order.UserID, n.Key})
 		}
-		if len(args) > 0 {
-			where.WriteString(" OR ")
-		}
-		where.WriteString("(user_id = ? AND idem_key = ?)")
-		args = append(args, n.Order.UserID, n.Key)
 	}
-	if len(args) == 0 {
+	if len(wanted) == 0 {
 		return lost, nil
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT user_id, idem_key FROM order_idempotency WHERE order_id IS NULL AND ("+where.String()+")"+
+	where, args := keysWhere(wanted)
+	rows, err := tx.QueryContext(ctx, "SELECT user_id, idem_key FROM order_idempotency WHERE order_id IS NULL AND ("+where+")"+
 		tx.ForUpdate(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("lock idempotency keys: %w", err)
 	}
 	defer rows.Close()
-	held := map[string]bool{}
+	held := map[userKey]bool{}
 	for rows.Next() {
-		var user ids.ID
-		var key string
-		if err := rows.Scan(&user, &key); err != nil {
+		var k userKey
+		if err := rows.Scan(&k.user, &k.key); err != nil {
 			return nil, err
 		}
-		held[user.String()+"\x00"+key] = true
+		held[k] = true
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lock idempotency keys: %w", err)
 	}
 	for i, n := range os {
-		if n.Key != "" && !held[n.Order.UserID.String()+"\x00"+n.Key] {
+		if n.Key != "" && !held[userKey{n.Order.UserID, n.Key}] {
 			lost[i] = true
 		}
 	}
@@ -404,19 +410,17 @@ func completeClaims(ctx context.Context, tx *sqldb.Tx, keyed []order.NewOrder) e
 	if len(keyed) == 0 {
 		return nil
 	}
-	var cases, where strings.Builder
-	var caseArgs, whereArgs []any
+	var cases strings.Builder
+	var caseArgs []any
+	keys := make([]userKey, len(keyed))
 	for i, n := range keyed {
 		cases.WriteString(" WHEN user_id = ? AND idem_key = ? THEN ?")
 		caseArgs = append(caseArgs, n.Order.UserID, n.Key, n.Order.ID)
-		if i > 0 {
-			where.WriteString(" OR ")
-		}
-		where.WriteString("(user_id = ? AND idem_key = ?)")
-		whereArgs = append(whereArgs, n.Order.UserID, n.Key)
+		keys[i] = userKey{n.Order.UserID, n.Key}
 	}
+	where, whereArgs := keysWhere(keys)
 	res, err := tx.ExecContext(ctx, "UPDATE order_idempotency SET order_id = CASE"+cases.String()+" END WHERE order_id IS NULL AND ("+
-		where.String()+")", append(caseArgs, whereArgs...)...)
+		where+")", append(caseArgs, whereArgs...)...)
 	if err != nil {
 		return fmt.Errorf("complete idempotency keys: %w", err)
 	}
