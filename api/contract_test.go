@@ -439,9 +439,15 @@ func TestContract(t *testing.T) {
 		if st := decode[struct{ Status string }](t, ready).Status; st != "ok" {
 			t.Errorf("readyz status %q, want ok", st)
 		}
-		m := h.do(t, "metrics", call{method: get, path: "/metrics", want: 200})
-		if !bytes.Contains(m.body, []byte("minimart_http_requests_total")) {
-			t.Errorf("metrics lack minimart_http_requests_total")
+		// Metrics and readiness details are the operator listener's, not the public port's.
+		h.do(t, "metrics on the public port", call{method: get, path: "/metrics", want: 404, code: "route_not_found"})
+		if bytes.Contains(ready.body, []byte("checks")) {
+			t.Errorf("public readyz shows its checks: %s", ready.body)
+		}
+		ops := httptest.NewRecorder()
+		h.app.OpsHandler().ServeHTTP(ops, httptest.NewRequest(get, "/metrics", nil))
+		if ops.Code != 200 || !bytes.Contains(ops.Body.Bytes(), []byte("minimart_http_requests_total")) {
+			t.Errorf("ops metrics: %d, lacking minimart_http_requests_total", ops.Code)
 		}
 		y := h.do(t, "openapi.yaml", call{method: get, path: "/openapi.yaml", want: 200})
 		if !bytes.Equal(y.body, api.Spec) {

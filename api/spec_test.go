@@ -320,7 +320,7 @@ func TestContractCatchesDrift(t *testing.T) {
 		{"unknown code", bearer(req("GET", "/api/v1/me")), "", 404, jsonCT, `{"error":{"code":"no_such_code","message":"x"}}`, "x-error-codes"},
 		{"undocumented error detail", bearer(req("GET", "/api/v1/me")), "", 404, jsonCT, `{"error":{"code":"user_not_found","message":"x","details":{"hint":1}}}`, "does not match"},
 		{"body on a 204", req("POST", "/api/v1/auth/logout"), `{"refresh_token":"x"}`, 204, jsonCT, `{}`, "without a body"},
-		{"undocumented content type", req("GET", "/metrics"), "", 200, jsonCT, `{}`, "does not match"},
+		{"undocumented content type", req("GET", "/openapi.yaml"), "", 200, jsonCT, `{}`, "does not match"},
 		{"429 without Retry-After", req("POST", "/api/v1/auth/login"), login, 429, jsonCT, `{"error":{"code":"too_many_attempts","message":"x"}}`, "Retry-After"},
 		{"405 without Allow", req("DELETE", "/api/v1/auth/login"), "", 405, jsonCT, `{"error":{"code":"method_not_allowed","message":"x"}}`, "required header"},
 		{"unknown path answered 200", req("GET", "/nope"), "", 200, jsonCT, `{}`, "matches no operation"},

@@ -407,7 +407,7 @@ func TestComposeWiring(t *testing.T) {
 		}
 	}
 
-	// Prometheus scrapes every running instance.
+	// Prometheus scrapes every running instance on its operator listener.
 	var prom struct {
 		ScrapeConfigs []struct {
 			StaticConfigs []struct {
@@ -427,9 +427,9 @@ func TestComposeWiring(t *testing.T) {
 		}
 	}
 	for name, s := range instances {
-		_, port, _ := net.SplitHostPort(s.Environment["MINIMART_ADDR"])
-		if s.Profiles == nil && !scraped[name+":"+port] {
-			t.Errorf("prometheus.yml does not scrape %s:%s", name, port)
+		_, port, _ := net.SplitHostPort(s.Environment["MINIMART_OPS_ADDR"])
+		if s.Profiles == nil && (port == "" || !scraped[name+":"+port]) {
+			t.Errorf("prometheus.yml does not scrape %s on its operator port (MINIMART_OPS_ADDR %q)", name, s.Environment["MINIMART_OPS_ADDR"])
 		}
 	}
 }
@@ -507,7 +507,8 @@ type container struct {
 
 type podTemplate struct {
 	Metadata struct {
-		Labels map[string]string `yaml:"labels"`
+		Labels      map[string]string `yaml:"labels"`
+		Annotations map[string]string `yaml:"annotations"`
 	} `yaml:"metadata"`
 	Spec struct {
 		Containers []container `yaml:"containers"`
@@ -768,6 +769,17 @@ func TestKubernetesServices(t *testing.T) {
 				} else if !probePortIsContainerPort(c, p.probe.HTTPGet.Port, env["MINIMART_ADDR"].Value) {
 					t.Errorf("%s probe port %v is not the port Minimart listens on (%s)", p.name, p.probe.HTTPGet.Port, env["MINIMART_ADDR"].Value)
 				}
+			}
+			// Prometheus scrapes the operator listener, a container port of its own.
+			ops := env["MINIMART_OPS_ADDR"].Value
+			_, opsPort, _ := net.SplitHostPort(ops)
+			annotations := ss.Spec.Template.Metadata.Annotations
+			if opsPort == "" || annotations["prometheus.io/scrape"] != "true" || annotations["prometheus.io/port"] != opsPort ||
+				annotations["prometheus.io/path"] != "/metrics" {
+				t.Errorf("scrape annotations %v do not name the operator listener (MINIMART_OPS_ADDR %q) and /metrics", annotations, ops)
+			}
+			if !probePortIsContainerPort(c, "ops", ops) {
+				t.Errorf("no container port named ops is the operator port %s", opsPort)
 			}
 			if c.Resources.Requests["cpu"] == "" || c.Resources.Requests["memory"] == "" || c.Resources.Limits["memory"] == "" {
 				t.Errorf("resources: requests %v limits %v; want cpu and memory requests and a memory limit", c.Resources.Requests, c.Resources.Limits)
@@ -1087,7 +1099,7 @@ func TestDockerfileFinalStage(t *testing.T) {
 		found[word] = strings.TrimSpace(rest)
 	}
 	for word, want := range map[string]string{
-		"USER": "nonroot", "ENTRYPOINT": `["/minimart"]`, "CMD": `["serve"]`, "EXPOSE": "8080",
+		"USER": "nonroot", "ENTRYPOINT": `["/minimart"]`, "CMD": `["serve"]`, "EXPOSE": "8080 9090",
 	} {
 		if found[word] != want {
 			t.Errorf("final stage %s %q, want %q", word, found[word], want)

@@ -34,6 +34,7 @@ var groups = []group{
 	{"split", "the seed's split (deploy/local/split.sh: user, product, order, payment services, two instances each, behind nginx) against the monolith on the same MariaDB, Redis and RabbitMQ: product detail and order create ratios, and the latency one remote call adds", runSplit},
 	{"recovery", "kill -9 recovery of a production-shaped minimart (MariaDB, RabbitMQ) under a light order load: restart to /readyz and to its outbox backlog published, over 20 kills, against clean (SIGTERM) restarts; then the same on the embedded (SQLite) shape", runRecovery},
 	{"soak", "a production-shaped minimart at half its measured order capacity for --soak-duration: RSS, goroutines, open fds, database connections and p99 per 10 s window, and whether each stays flat", runSoak},
+	{"tracing", "OpenTelemetry tracing on (exporting over OTLP/HTTP to a receiver in the runner) against off, two embedded minimarts in interleaved pairs: product detail and order create", runTracing},
 	{"smoke", "harness check: bare handler vs GET /healthz on minimart (empty data dir)", runSmoke},
 }
 

@@ -27,6 +27,7 @@ type prodShape struct {
 	env      []string  // minimart's settings (restarts reuse them)
 	dataDir  string
 	addr     string
+	opsAddr  string // its operator listener's (restarts reuse both)
 	srv      *proc
 	fx       *ordersFixture
 	api      *apiClient
@@ -90,6 +91,9 @@ func (b *bench) startFixture(ctx context.Context, key string, ps *prodShape) (er
 	if ps.addr, err = freeAddr(); err != nil {
 		return err
 	}
+	if ps.opsAddr, err = freeAddr(); err != nil {
+		return err
+	}
 	if ps.srv, err = b.startOn(ctx, "minimart-"+key, ps); err != nil {
 		return err
 	}
@@ -115,11 +119,13 @@ func (b *bench) startFixture(ctx context.Context, key string, ps *prodShape) (er
 func (b *bench) startOn(_ context.Context, name string, ps *prodShape) (*proc, error) {
 	p, err := startProc(name, b.minimart, b.tmp, ps.addr, []string{"serve"}, b.minimartEnv(append([]string{
 		"MINIMART_ADDR=" + ps.addr,
+		"MINIMART_OPS_ADDR=" + ps.opsAddr,
 		"MINIMART_DATA_DIR=" + ps.dataDir,
 	}, ps.env...)...))
 	if err != nil {
 		return nil, err
 	}
+	p.ops = "http://" + ps.opsAddr
 	b.procs = append(b.procs, p)
 	return p, nil
 }

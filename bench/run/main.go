@@ -325,13 +325,19 @@ func (b *bench) startMinimart(ctx context.Context, name, dataDir string, extra .
 	if err != nil {
 		return nil, err
 	}
+	opsAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
 	p, err := startProc(name, b.minimart, b.tmp, addr, []string{"serve"}, b.minimartEnv(append([]string{
 		"MINIMART_ADDR=" + addr,
+		"MINIMART_OPS_ADDR=" + opsAddr,
 		"MINIMART_DATA_DIR=" + dataDir,
 	}, extra...)...))
 	if err != nil {
 		return nil, err
 	}
+	p.ops = "http://" + opsAddr
 	b.procs = append(b.procs, p)
 	if err := p.waitReady(ctx, b.opts.readyTimeout); err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ const (
 type proc struct {
 	name    string
 	base    string // http://127.0.0.1:PORT
+	ops     string // http://127.0.0.1:PORT of its operator listener (MINIMART_OPS_ADDR): /metrics
 	cmd     *exec.Cmd
 	outPath string
 	errPath string
@@ -186,13 +187,13 @@ func (p *proc) waitReady(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// waitSettled polls /metrics until minimart_outbox_pending is 0: every committed event has
-// been published and handled.
+// waitSettled polls the operator listener's /metrics until minimart_outbox_pending is 0:
+// every committed event has been published and handled.
 func (p *proc) waitSettled(ctx context.Context, timeout time.Duration) error {
 	client := &http.Client{Timeout: readyProbe}
 	deadline := time.Now().Add(timeout)
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/metrics", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.ops+"/metrics", nil)
 		if err != nil {
 			return err
 		}

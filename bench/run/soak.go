@@ -117,7 +117,8 @@ func runSoak(ctx context.Context, b *bench, g *groupResult) error {
 	return nil
 }
 
-// sampleSoak reads the process's RSS, its /metrics and the database's connection count.
+// sampleSoak reads the process's RSS, its /metrics (operator listener) and the database's
+// connection count.
 func sampleSoak(ctx context.Context, ps *prodShape) (soakSample, error) {
 	s := soakSample{dbConns: -1}
 	rss, err := vmRSS(ps.srv.cmd.Process.Pid)
@@ -126,7 +127,7 @@ func sampleSoak(ctx context.Context, ps *prodShape) (soakSample, error) {
 	}
 	s.rss = float64(rss)
 	client := &http.Client{Timeout: 5 * time.Second}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ps.srv.base+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ps.srv.ops+"/metrics", nil)
 	if err != nil {
 		return s, err
 	}
@@ -174,7 +175,7 @@ func flatness(samples []soakSample, f func(soakSample) float64, threshold float6
 }
 
 func reportSoak(g *groupResult, conns int, rate float64, capRes loadgen.Result, first soakSample, samples []soakSample) {
-	g.note("Capacity: %s orders/s measured closed-loop (the row above); the soak paces order starts at half of it, %s/s, in consecutive %s windows with the same %d connections, sampling after each window: VmRSS from /proc/<pid>/status, `go_goroutines` and `process_open_fds` from minimart's /metrics, and the MariaDB connections open on minimart's database (`information_schema.PROCESSLIST`; minimart exports no pool-in-use gauge). The soak row counts every order and error of all windows (its latency is per window, in the table below; the median of the window p99s was %s).",
+	g.note("Capacity: %s orders/s measured closed-loop (the row above); the soak paces order starts at half of it, %s/s, in consecutive %s windows with the same %d connections, sampling after each window: VmRSS from /proc/<pid>/status, `go_goroutines` and `process_open_fds` from minimart's /metrics, and the MariaDB connections open on minimart's database (`information_schema.PROCESSLIST`). The soak row counts every order and error of all windows (its latency is per window, in the table below; the median of the window p99s was %s).",
 		loadgen.FormatRate(capRes.ReqPerSec), loadgen.FormatRate(rate), soakWindow, conns, loadgen.FormatLatency(medianP99(samples)))
 	if len(samples) == 0 {
 		g.fail("no window completed")

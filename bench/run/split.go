@@ -97,7 +97,7 @@ func runSplit(ctx context.Context, b *bench, g *groupResult) (err error) {
 	}()
 
 	// The split starts (split.sh: demo catalog, 8 instances, nginx) while the monolith does.
-	port, err := freePortRange(9)
+	port, err := freePortRange(17)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func runSplit(ctx context.Context, b *bench, g *groupResult) (err error) {
 			if err := split.deadError(); err != nil {
 				return err
 			}
-			p := &proc{name: in.name(), base: in.base(), done: make(chan struct{})}
+			p := &proc{name: in.name(), base: in.base(), ops: in.opsBase(), done: make(chan struct{})}
 			if err := p.waitSettled(ctx, splitSettle); err != nil {
 				return err
 			}
@@ -502,13 +502,13 @@ func (fx *ordersFixture) splitOrderScenario(base, name, tag string) scenario {
 
 // scrapeSplit reads the request counters of the instance under test and of its peers.
 func scrapeSplit(ctx context.Context, target splitInstance, peers []splitInstance) (map[httpKey]float64, []map[httpKey]float64, error) {
-	t, err := scrapeHTTPCounts(ctx, target.base())
+	t, err := scrapeHTTPCounts(ctx, target.opsBase())
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", target.name(), err)
 	}
 	ps := make([]map[httpKey]float64, len(peers))
 	for i, p := range peers {
-		if ps[i], err = scrapeHTTPCounts(ctx, p.base()); err != nil {
+		if ps[i], err = scrapeHTTPCounts(ctx, p.opsBase()); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", p.name(), err)
 		}
 	}

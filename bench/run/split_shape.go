@@ -33,10 +33,14 @@ type splitInstance struct {
 	n       int    // 1 or 2
 	pid     int
 	addr    string // 127.0.0.1:PORT
+	ops     string // its operator listener's 127.0.0.1:PORT; "" for nginx
 }
 
 func (in splitInstance) name() string { return fmt.Sprintf("%s-%d", in.service, in.n) }
 func (in splitInstance) base() string { return "http://" + in.addr }
+
+// opsBase is the base URL of the instance's operator listener (/metrics).
+func (in splitInstance) opsBase() string { return "http://" + in.ops }
 
 // splitOutput is what split.sh printed for programs: the PROC lines and, once everything
 // answers, READY with nginx's URL ("" before that).
@@ -46,7 +50,8 @@ type splitOutput struct {
 }
 
 // parseSplitOutput reads split.sh's standard output so far. Only complete lines count; a
-// PROC line that does not read as "PROC <service> <instance> <pid> <addr>" is an error.
+// PROC line that does not read as "PROC <service> <instance> <pid> <addr> <ops-addr>" (the
+// operator address "-" for nginx) is an error.
 func parseSplitOutput(s string) (splitOutput, error) {
 	var out splitOutput
 	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
@@ -60,7 +65,7 @@ func parseSplitOutput(s string) (splitOutput, error) {
 		switch {
 		case strings.HasPrefix(line, "PROC "):
 			f := strings.Fields(line)
-			if len(f) != 5 {
+			if len(f) != 6 {
 				return out, fmt.Errorf("split.sh: unexpected line %q", line)
 			}
 			n, err1 := strconv.Atoi(f[2])
@@ -71,7 +76,13 @@ func parseSplitOutput(s string) (splitOutput, error) {
 			if _, _, err := net.SplitHostPort(f[4]); err != nil {
 				return out, fmt.Errorf("split.sh: unexpected address in %q", line)
 			}
-			out.procs = append(out.procs, splitInstance{service: f[1], n: n, pid: pid, addr: f[4]})
+			ops := f[5]
+			if ops == "-" {
+				ops = ""
+			} else if _, _, err := net.SplitHostPort(ops); err != nil {
+				return out, fmt.Errorf("split.sh: unexpected operator address in %q", line)
+			}
+			out.procs = append(out.procs, splitInstance{service: f[1], n: n, pid: pid, addr: f[4], ops: ops})
 		case strings.HasPrefix(line, "READY "):
 			u := strings.TrimSpace(strings.TrimPrefix(line, "READY "))
 			if pu, err := url.Parse(u); err != nil || pu.Scheme != "http" || pu.Host == "" {
@@ -224,7 +235,8 @@ func (b *bench) startSplit(ctx context.Context, script string, port int, env []s
 }
 
 // freePortRange is a port p such that 127.0.0.1:p … p+n-1 are all free right now (split.sh
-// puts nginx on p and the instances on the ports after it).
+// puts nginx on p, the instances on the 8 ports after it and their operator listeners on the
+// 8 after those).
 func freePortRange(n int) (int, error) {
 	for range 50 {
 		p := 20000 + rand.IntN(30000)

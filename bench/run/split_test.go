@@ -18,15 +18,15 @@ func TestParseSplitOutput(t *testing.T) {
 Created admin account "admin" with password Split-abc-1
 Loaded the demo catalog: 200 products
 Minimart split serving at http://127.0.0.1:8080 (state and logs in /tmp/x)
-PROC user 1 101 127.0.0.1:8081
-PROC user 2 102 127.0.0.1:8082
-PROC product 1 103 127.0.0.1:8083
-PROC product 2 104 127.0.0.1:8084
-PROC order 1 105 127.0.0.1:8085
-PROC order 2 106 127.0.0.1:8086
-PROC payment 1 107 127.0.0.1:8087
-PROC payment 2 108 127.0.0.1:8088
-PROC nginx 1 109 127.0.0.1:8080
+PROC user 1 101 127.0.0.1:8081 127.0.0.1:8089
+PROC user 2 102 127.0.0.1:8082 127.0.0.1:8090
+PROC product 1 103 127.0.0.1:8083 127.0.0.1:8091
+PROC product 2 104 127.0.0.1:8084 127.0.0.1:8092
+PROC order 1 105 127.0.0.1:8085 127.0.0.1:8093
+PROC order 2 106 127.0.0.1:8086 127.0.0.1:8094
+PROC payment 1 107 127.0.0.1:8087 127.0.0.1:8095
+PROC payment 2 108 127.0.0.1:8088 127.0.0.1:8096
+PROC nginx 1 109 127.0.0.1:8080 -
 READY http://127.0.0.1:8080
 `
 	got, err := parseSplitOutput(out)
@@ -36,7 +36,7 @@ READY http://127.0.0.1:8080
 	if got.ready != "http://127.0.0.1:8080" || len(got.procs) != 9 {
 		t.Fatalf("%+v", got)
 	}
-	if p := got.procs[4]; p != (splitInstance{service: "order", n: 1, pid: 105, addr: "127.0.0.1:8085"}) || p.base() != "http://127.0.0.1:8085" || p.name() != "order-1" {
+	if p := got.procs[4]; p != (splitInstance{service: "order", n: 1, pid: 105, addr: "127.0.0.1:8085", ops: "127.0.0.1:8093"}) || p.base() != "http://127.0.0.1:8085" || p.opsBase() != "http://127.0.0.1:8093" || p.name() != "order-1" {
 		t.Errorf("procs[4] = %+v", p)
 	}
 	s := &splitShape{procs: got.procs}
@@ -48,14 +48,15 @@ READY http://127.0.0.1:8080
 	}
 
 	// Before READY, and with the last line still being written: not ready, no half line.
-	partial, err := parseSplitOutput("PROC user 1 101 127.0.0.1:8081\nPROC user 2 10")
+	partial, err := parseSplitOutput("PROC user 1 101 127.0.0.1:8081 127.0.0.1:8089\nPROC user 2 10")
 	if err != nil || partial.ready != "" || len(partial.procs) != 1 {
 		t.Errorf("partial: %+v, %v", partial, err)
 	}
 	if r, err := parseSplitOutput("READY http://127.0.0.1:8080"); err != nil || r.ready != "" {
 		t.Errorf("READY without its newline: %+v, %v", r, err)
 	}
-	for _, bad := range []string{"PROC user x 101 127.0.0.1:8081\n", "PROC user 1 101\n", "PROC user 1 101 nowhere\n", "READY ftp://x\n"} {
+	for _, bad := range []string{"PROC user x 101 127.0.0.1:8081 127.0.0.1:8089\n", "PROC user 1 101\n", "PROC user 1 101 nowhere 127.0.0.1:8089\n",
+		"PROC user 1 101 127.0.0.1:8081\n", "PROC user 1 101 127.0.0.1:8081 nowhere\n", "READY ftp://x\n"} {
 		if _, err := parseSplitOutput(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

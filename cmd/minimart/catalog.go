@@ -78,6 +78,11 @@ func reindex(ctx context.Context, args []string, getenv func(string) string, std
 	if err := needModules(cfg, "reindex", config.ModuleCatalog); err != nil {
 		return err
 	}
+	return rebuildSearchIndex(ctx, cfg, getenv, stdout, stderr)
+}
+
+// rebuildSearchIndex is reindex after its flags: restore runs it too.
+func rebuildSearchIndex(ctx context.Context, cfg config.Config, getenv func(string) string, stdout, stderr io.Writer) error {
 	base, err := openBase(ctx, cfg, getenv, stderr)
 	if err != nil {
 		return err

@@ -12,11 +12,14 @@ import (
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/minimart/minimart/internal/app"
 	"github.com/minimart/minimart/internal/catalog/demo"
 	"github.com/minimart/minimart/internal/platform/config"
 	"github.com/minimart/minimart/internal/platform/errs"
+	"github.com/minimart/minimart/internal/platform/logging"
+	"github.com/minimart/minimart/internal/platform/telemetry"
 )
 
 func printHelp(w io.Writer) {
@@ -64,12 +67,14 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (co
 	return cfg, nil
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// newLogger is the JSON logger of cfg's process: ECS field names, the service named as
+// tracing names it, request and trace ids from the context, secrets redacted (logging).
+func newLogger(w io.Writer, cfg config.Config, getenv func(string) string) *slog.Logger {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
+	if err := l.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return logging.New(w, l, telemetry.ServiceName(getenv, cfg.Modules, config.Modules))
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -79,8 +84,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
-	a, err := app.New(ctx, cfg, log)
+	log := newLogger(stderr, cfg, getenv)
+	tracing, err := telemetry.Setup(ctx, getenv, telemetry.ServiceName(getenv, cfg.Modules, config.Modules))
+	if err != nil {
+		return &usageError{err}
+	}
+	defer func() {
+		// After Run: the last requests' and events' spans are exported before the exit.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			log.Warn("spans not exported at stop", slog.String("error", err.Error()))
+		}
+	}()
+	a, err := app.New(ctx, cfg, log, app.WithTracer(tracing.Tracer()))
 	if err != nil {
 		var cfgErr *config.Error
 		if errors.As(err, &cfgErr) {
@@ -96,6 +113,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// Serve closes it when it stops; this covers a failure before serving starts.
 	defer ln.Close()
+	ops, err := listenOps(cfg)
+	if err != nil {
+		return err
+	}
+	if ops != nil {
+		defer ops.Close()
+	}
 	if cfg.Embedded() && cfg.BootstrapAdminAuto && a.Users != nil {
 		name, password, created, err := a.Users.EnsureAdmin(ctx)
 		if err != nil {
@@ -122,10 +146,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		scheme = "https"
 	}
 	base := scheme + "://" + displayAddr(ln.Addr())
-	fmt.Fprintf(stdout, "Minimart %s serving (%s)\n  API      %s/api/v1\n  docs     %s/docs\n  metrics  %s/metrics\n",
-		version(), a.DB.Target, base, base, base)
-	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("database", a.DB.Target))
-	if err := a.Run(ctx, ln); err != nil {
+	fmt.Fprintf(stdout, "Minimart %s serving (%s)\n  API      %s/api/v1\n  docs     %s/docs\n",
+		version(), a.DB.Target, base, base)
+	opsAddr := "off"
+	if ops != nil {
+		opsAddr = ops.Addr().String()
+		// The operator listener (MINIMART_OPS_ADDR) speaks plain HTTP, even when the API is HTTPS.
+		fmt.Fprintf(stdout, "  metrics  http://%s/metrics\n", displayAddr(ops.Addr()))
+	}
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("ops_addr", opsAddr), slog.String("database", a.DB.Target))
+	if err := a.Run(ctx, ln, ops); err != nil {
 		return err
 	}
 	log.Info("stopped cleanly")

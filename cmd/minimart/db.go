@@ -31,7 +31,7 @@ func openBase(ctx context.Context, cfg config.Config, getenv func(string) string
 	if getenv("MINIMART_NODE_ID") == "" && getenv("MINIMART_NODE_ID_OFFSET") == "" {
 		cfg.NodeID = commandNodeID
 	}
-	base, err := app.OpenBase(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	base, err := app.OpenBase(ctx, cfg, newLogger(stderr, cfg, getenv))
 	return base, configError(err)
 }
 

@@ -44,6 +44,10 @@ commands:
   reindex               rebuild the search index from the database
   sandbox pay PAY-URL   pay an order at the sandbox cashier (the pay_url of a sandbox payment)  [--fail]
   payments reconcile    compare each provider's bill with ours  --date YYYY-MM-DD
+  backup                back up the database and uploaded files while the shop runs  --to FILE|FOLDER [--keep N]
+  restore               restore a backup into an empty database, then rebuild search  --from FILE [--force]
+  check                 check the live invariants (stock, holds, payments, outbox); exit 1 on a violation
+                        [--outbox-age 5m] [--grace 5m] [--db MODULE=URL ...]
   version               print the version
   help                  this text and the environment variables
 `
@@ -69,6 +73,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return sandboxCommand(ctx, args, stdout, stderr)
 	case "payments":
 		return paymentsCommand(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, args, getenv, stdout, stderr)
+	case "check":
+		return checkCommand(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "minimart", version())
 		return nil

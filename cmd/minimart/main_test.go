@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,7 @@ func safeEnv(t *testing.T, extra map[string]string) map[string]string {
 	m := map[string]string{
 		"MINIMART_DATA_DIR":      t.TempDir(),
 		"MINIMART_ADDR":          "256.0.0.1:1",
+		"MINIMART_OPS_ADDR":      "127.0.0.1:0",
 		"MINIMART_PASSWORD_COST": "4",
 	}
 	for k, v := range extra {
@@ -209,6 +211,28 @@ func TestServeUnusableAddr(t *testing.T) {
 				t.Errorf("printed a serving banner: %s", out)
 			}
 		})
+	}
+}
+
+// An operator address that cannot be bound stops the start with a message naming
+// MINIMART_OPS_ADDR, before anything is served.
+func TestServeOpsAddrTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	out, _, err := runTest(t, []string{"serve"}, safeEnv(t, map[string]string{"MINIMART_ADDR": "127.0.0.1:0",
+		"MINIMART_OPS_ADDR": taken.Addr().String(), "MINIMART_BOOTSTRAP_ADMIN": "0", "MINIMART_DEMO": "0"}))
+	var u *usageError
+	if !errors.As(err, &u) {
+		t.Fatalf("serve with a taken ops address = %v (%T), want a *usageError", err, err)
+	}
+	if !strings.Contains(err.Error(), "MINIMART_OPS_ADDR") || !strings.Contains(err.Error(), taken.Addr().String()) {
+		t.Errorf("error %q does not name MINIMART_OPS_ADDR and %s", err, taken.Addr())
+	}
+	if strings.Contains(out, "API ") {
+		t.Errorf("printed a serving banner: %s", out)
 	}
 }
 

@@ -66,8 +66,9 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	return certFile, keyFile, pool
 }
 
-// TestServeTLS starts `minimart serve` with a certificate: it prints https URLs and answers
-// over HTTP/2 with HSTS on every answer.
+// TestServeTLS starts `minimart serve` with a certificate: it prints https URLs for the API
+// (the operator listener stays plain HTTP, on loopback) and answers over HTTP/2 with HSTS on
+// every answer.
 func TestServeTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
 	vars := safeEnv(t, map[string]string{"MINIMART_ADDR": "127.0.0.1:0", "MINIMART_TLS_CERT_FILE": certFile,
@@ -108,10 +109,13 @@ func TestServeTLS(t *testing.T) {
 			urls[f[0]] = f[1]
 		}
 	}
-	for _, name := range []string{"API", "docs", "metrics"} {
+	for _, name := range []string{"API", "docs"} {
 		if !strings.HasPrefix(urls[name], "https://127.0.0.1:") {
 			t.Fatalf("banner %q: the %s URL is not https://127.0.0.1:<port> (serve: %v)", printed, name, stop())
 		}
+	}
+	if !strings.HasPrefix(urls["metrics"], "http://127.0.0.1:") || !strings.HasSuffix(urls["metrics"], "/metrics") {
+		t.Fatalf("banner %q: the metrics URL is not http://127.0.0.1:<port>/metrics (serve: %v)", printed, stop())
 	}
 	base := strings.TrimSuffix(urls["API"], "/api/v1")
 

@@ -4,7 +4,9 @@
 # database per service), Redis and RabbitMQ, behind nginx configured from deploy/nginx.
 #
 # usage: deploy/local/split.sh [PORT]     (default 8080)
-#   nginx listens on 127.0.0.1:PORT, the instances on 127.0.0.1:PORT+1 … PORT+8.
+#   nginx listens on 127.0.0.1:PORT, the instances on 127.0.0.1:PORT+1 … PORT+8, and their
+#   operator listeners (MINIMART_OPS_ADDR: /metrics, /debug/pprof, readiness details) on
+#   127.0.0.1:PORT+9 … PORT+16, each 8 above its instance.
 #   Ctrl-C (or SIGTERM) stops everything.
 #
 # environment:
@@ -22,7 +24,7 @@
 #   instance as it is.
 #
 # Output for programs: once everything answers, one line per process
-#   PROC <service> <instance> <pid> <addr>        (and PROC nginx 1 <pid> 127.0.0.1:PORT)
+#   PROC <service> <instance> <pid> <addr> <ops-addr>   (and PROC nginx 1 <pid> 127.0.0.1:PORT -)
 # then
 #   READY http://127.0.0.1:PORT
 # A process that dies (or is killed) is reported on stderr; the others keep running.
@@ -32,7 +34,7 @@ die() { echo "split.sh: $*" >&2; exit 1; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 port=${1:-8080}
-if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1 || port + 8 > 65535)); then die "bad port: $port"; fi
+if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1 || port + 16 > 65535)); then die "bad port: $port"; fi
 state=${MINIMART_SPLIT_DIR:-$root/data/split}
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
@@ -113,13 +115,15 @@ fi
 # urls SERVICE: the base URLs of the service's instances, comma-separated.
 urls() { echo "http://127.0.0.1:${first_port[$1]},http://127.0.0.1:$((first_port[$1] + 1))"; }
 
-# run SERVICE NODE_ID OFFSET DATA_DIR ADDR COMMAND…: the binary with the service's settings.
+# run SERVICE NODE_ID OFFSET DATA_DIR ADDR OPS_ADDR COMMAND…: the binary with the service's
+# settings.
 run() {
-	local svc=$1 node=$2 off=$3 data=$4 addr=$5
-	shift 5
+	local svc=$1 node=$2 off=$3 data=$4 addr=$5 ops=$6
+	shift 6
 	local env=(
 		MINIMART_MODULES="${modules[$svc]}"
 		MINIMART_ADDR="$addr"
+		MINIMART_OPS_ADDR="$ops"
 		MINIMART_DATA_DIR="$data"
 		MINIMART_DB_URL="mysql://$db_auth@$db_host:$db_port/${prefix}_$svc"
 		MINIMART_REDIS_URL="$redis_url"
@@ -153,7 +157,7 @@ mkdir -p "$state/init"
 # exists (username_taken: "…username already exists"), the catalog has categories.
 admin_password="Split-$(hex 12)-1"
 status=0
-out=$(run user 1000 0 "$state/init" 127.0.0.1:0 admin create --username admin --password-file - --role admin <<<"$admin_password" 2>&1) || status=$?
+out=$(run user 1000 0 "$state/init" 127.0.0.1:0 off admin create --username admin --password-file - --role admin <<<"$admin_password" 2>&1) || status=$?
 if [ "$status" = 0 ]; then
 	echo "Created admin account \"admin\" with password $admin_password"
 	echo "  (shown only now; log in at POST /api/v1/admin/auth/login)"
@@ -164,7 +168,7 @@ else
 fi
 unset admin_password
 status=0
-out=$(run product 1001 0 "$state/init" 127.0.0.1:0 demo load 2>&1) || status=$?
+out=$(run product 1001 0 "$state/init" 127.0.0.1:0 off demo load 2>&1) || status=$?
 if [ "$status" = 0 ]; then
 	echo "${out##*$'\n'}"
 elif [ "$status" = 2 ] && [[ $out == *"already has categories"* ]]; then
@@ -174,7 +178,7 @@ else
 fi
 
 # --- the instances -------------------------------------------------------------------------------
-procs=() # "service instance pid addr", in start order
+procs=() # "service instance pid addr ops-addr", in start order
 pids=()
 stop_all() {
 	trap - INT TERM EXIT
@@ -195,11 +199,12 @@ mkdir -p "$state/product-media"
 for svc in "${services[@]}"; do
 	for i in 1 2; do
 		addr=127.0.0.1:$((first_port[$svc] + i - 1))
+		ops=127.0.0.1:$((first_port[$svc] + i - 1 + 8))
 		data=$state/$svc-$i
 		mkdir -p "$data"
 		[ -e "$data/media" ] || [ "$svc" != product ] || ln -s ../product-media "$data/media"
-		run "$svc" "$i" "${offset[$svc]}" "$data" "$addr" serve >>"$state/$svc-$i.log" 2>&1 &
-		procs+=("$svc $i $! $addr")
+		run "$svc" "$i" "${offset[$svc]}" "$data" "$addr" "$ops" serve >>"$state/$svc-$i.log" 2>&1 &
+		procs+=("$svc $i $! $addr $ops")
 		pids+=("$!")
 	done
 done
@@ -218,7 +223,7 @@ wait_ready() {
 	done
 }
 for p in "${procs[@]}"; do
-	read -r svc i pid addr <<<"$p"
+	read -r svc i pid addr _ <<<"$p"
 	wait_ready "$svc-$i" "$pid" "http://$addr/readyz" "$state/$svc-$i.log"
 done
 
@@ -229,7 +234,7 @@ for svc in "${services[@]}"; do
 done
 NGINX_RATELIMITS=${SPLIT_RATELIMITS:-1} "$root/deploy/local/nginx-conf.sh" "$state/nginx" "127.0.0.1:$port" "${upstreams[@]}"
 "$nginx_bin" -p "$state/nginx/" -c "$state/nginx/nginx.conf" -e stderr -g 'daemon off;' >>"$state/nginx.log" 2>&1 &
-procs+=("nginx 1 $! 127.0.0.1:$port")
+procs+=("nginx 1 $! 127.0.0.1:$port -")
 pids+=("$!")
 wait_ready nginx "$!" "http://127.0.0.1:$port/healthz" "$state/nginx.log"
 

@@ -23,7 +23,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/minimart/minimart/api"
@@ -122,7 +122,9 @@ type App struct {
 	bus       events.Bus
 	relay     *events.Relay
 	handler   http.Handler
-	closers   []func() error
+	// ops is the operator listener's handler: metrics, pprof, readiness details.
+	ops     http.Handler
+	closers []func() error
 	// holdOrders tells the inventory sweep which holds belong to recorded orders.
 	holdOrders inventory.Orders
 	peers      []*peer.Client
@@ -132,20 +134,22 @@ type App struct {
 	publicURL atomic.Pointer[string]
 	// tls is the certificate of MINIMART_TLS_*; nil serves plain HTTP.
 	tls *tls.Config
+	// tracer makes spans (telemetry.go); nil is tracing off.
+	tracer trace.Tracer
 }
 
 // New builds the app for cfg: opens and migrates the database, connects the cache and the
 // bus, builds the modules this process serves and reaches the others through their HTTP
 // clients. Close releases what New opened.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
-	a := &App{Config: cfg, log: log}
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *App, err error) {
+	a := &App{Config: cfg, log: log, tracer: optionsOf(opts).tracer}
 	defer func() {
 		if err != nil {
 			a.Close()
 		}
 	}()
 
-	base, err := OpenBase(ctx, cfg, log)
+	base, err := OpenBase(ctx, cfg, log, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -172,10 +176,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerPools(reg, a.DB)
 	eventMetrics := events.NewMetrics(reg)
 	if cfg.AMQPURL != "" {
 		b, err := events.NewAMQP(cfg.AMQPURL, events.AMQPOptions{Exchange: cfg.AMQPPrefix + ".events",
-			QueuePrefix: cfg.AMQPPrefix + ".", Metrics: eventMetrics}, log)
+			QueuePrefix: cfg.AMQPPrefix + ".", Metrics: eventMetrics, Tracer: a.tracer}, log)
 		if err != nil {
 			return nil, fmt.Errorf("rabbitmq: %s", redact(err, cfg.AMQPURL))
 		}
@@ -183,7 +188,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	} else {
 		// Each consumer's deliveries wait in the database, so a slow or failing one holds up
 		// no other and none is lost to a restart.
-		a.bus = events.NewInProc(a.DB, log, events.InProcOptions{Metrics: eventMetrics})
+		a.bus = events.NewInProc(a.DB, log, events.InProcOptions{Metrics: eventMetrics, Tracer: a.tracer})
 	}
 	a.closers = append(a.closers, a.bus.Close)
 
@@ -197,7 +202,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	outbox := base.Outbox
-	a.relay = events.NewRelay(a.DB, outbox, a.bus, log, events.RelayOptions{Metrics: eventMetrics})
+	a.relay = events.NewRelay(a.DB, outbox, a.bus, log, events.RelayOptions{Metrics: eventMetrics, Tracer: a.tracer})
 
 	// Each module is built here when this process serves it, else reached through its client.
 	// The sources below are what other modules' adapters need of it, either way.
@@ -250,6 +255,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 
 	if cfg.Serves(config.ModuleInventory) {
 		a.Inventory = base.Inventory(skuOwners)
+		stockMetrics, err := inventory.NewMetrics(reg)
+		if err != nil {
+			return nil, err
+		}
+		a.Inventory.CountWith(stockMetrics)
 		stock = a.Inventory
 		if cfg.AMQPURL != "" {
 			a.stockSync, err = stocksync.New(cfg.AMQPURL, cfg.InventoryQueue, a.Inventory, log, reg)
@@ -287,11 +297,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 
 	if cfg.Serves(config.ModuleOrder) {
+		orderMetrics, err := order.NewMetrics(reg)
+		if err != nil {
+			return nil, err
+		}
 		a.Orders = order.NewService(orderdb.New(a.DB, outbox), orderCatalog{skus}, orderStock{stock},
 			orderAddresses{users}, orderCart{carts}, gen, order.Config{
 				PayTimeout: cfg.OrderPayTimeout, AutoComplete: cfg.OrderAutoComplete, ReservationGrace: 10 * time.Minute,
 				RecordWithin: cfg.OrphanHoldAfter / 3, Liveness: a.instance,
 				ShippingFee: money.Fen(cfg.ShippingFee), FreeShippingOver: money.Fen(cfg.FreeShippingOver),
+				Metrics: orderMetrics,
 			}, log)
 		orders, a.holdOrders, saleOrders = a.Orders, a.Orders, a.Orders
 	} else if needsPeer(cfg, config.ModuleOrder) {
@@ -321,32 +336,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if a.tls, err = loadTLS(cfg); err != nil {
 		return nil, err
 	}
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "minimart_outbox_pending", Help: "Events committed but not yet published, or in process not yet handled (-1: the count failed).",
-	}, func() float64 {
-		// A stalled database must not hang /metrics (nor pile up one query per scrape).
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, err := a.relay.Pending(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	}))
+	a.registerOutboxGauges(reg)
 	if err := a.subscribe(views); err != nil {
 		return nil, err
 	}
 
 	rt := web.NewRouter()
 	rt.Handle("GET /healthz", web.Liveness())
-	rt.Handle("GET /readyz", web.Readiness(a.readinessChecks()...))
-	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	rt.Handle("GET /readyz", web.ReadinessStatus(a.readinessChecks()...))
 	api.Routes(rt)
 	rt.Handle("GET /api/v1/admin/events/dead-letters", staffTokens.Staff(auth.RoleAdmin)(web.HandlerFunc(a.deadLetters)))
 	a.routes(rt, staffTokens, ips, views, images)
+	a.ops = web.Ops(reg, a.readinessChecks()...)
 
 	a.handler = web.Chain(rt,
 		web.Observe(log, web.NewMetrics(reg)),
+		web.Trace(a.tracer),
 		// A database that cannot be reached answers 503 database_unavailable, not 500.
 		web.ClassifyErrors(sqldb.UnavailableError),
 		web.Recover(),
@@ -428,7 +433,7 @@ func needsPeer(cfg config.Config, module string) bool {
 func remote[C any](a *App, module string, known []*errs.Error, wrap func(*peer.Client) C) (C, error) {
 	var zero C
 	p, err := peer.New(peer.Options{Module: module, Target: a.Config.Peers[module], Token: a.Config.ServiceToken,
-		Known: known, Log: a.log})
+		Known: known, Log: a.log, Tracer: a.tracer})
 	if err != nil {
 		return zero, &config.Error{Var: config.PeerVar(module), Problem: err.Error()}
 	}
@@ -574,9 +579,14 @@ func (a *App) PendingEvents(ctx context.Context) (int, error) { return a.relay.P
 // Handler is the whole HTTP API with its middleware.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// OpsHandler is what the operator listener serves (web.Ops): metrics, pprof and readiness
+// with each check's details.
+func (a *App) OpsHandler() http.Handler { return a.ops }
+
 // Run starts the bus and the outbox relay and serves HTTP on ln until ctx is cancelled;
-// then in-flight requests finish and background work stops.
-func (a *App) Run(ctx context.Context, ln net.Listener) error {
+// then in-flight requests finish and background work stops. ops, when not nil, serves
+// OpsHandler (MINIMART_OPS_ADDR).
+func (a *App) Run(ctx context.Context, ln, ops net.Listener) error {
 	if a.Config.PublicURL == "" {
 		u := listenURL(ln.Addr(), a.tls != nil)
 		a.publicURL.Store(&u)
@@ -617,6 +627,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		g.Go(func() error { return a.keepIndexCurrent(gctx) })
 	}
 	g.Go(func() error { return web.Serve(gctx, ln, a.handler, a.log, 20*time.Second, a.tls) })
+	if ops != nil {
+		// Plain HTTP on its own address: Prometheus and operators reach it inside the network.
+		g.Go(func() error { return web.Serve(gctx, ops, a.ops, a.log, 5*time.Second, nil) })
+	}
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil

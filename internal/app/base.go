@@ -41,7 +41,7 @@ type Base struct {
 
 // OpenBase opens and migrates the database of cfg (the schemas of the modules cfg serves).
 // Close releases it and everything built on it.
-func OpenBase(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Base, err error) {
+func OpenBase(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *Base, err error) {
 	b := &Base{Config: cfg, Outbox: events.NewOutbox(), log: log}
 	defer func() {
 		if err != nil {
@@ -51,7 +51,8 @@ func OpenBase(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Base
 	if b.IDs, err = ids.NewGenerator(cfg.NodeID); err != nil {
 		return nil, err
 	}
-	if b.DB, err = sqldb.Open(ctx, cfg.DBURL, cfg.DataDir, sqldb.WithLogger(log)); err != nil {
+	if b.DB, err = sqldb.Open(ctx, cfg.DBURL, cfg.DataDir, sqldb.WithLogger(log),
+		sqldb.WithTracer(optionsOf(opts).tracer)); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	b.closers = append(b.closers, b.DB.Close)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/order"
+	"github.com/minimart/minimart/internal/order/orderevents"
 	"github.com/minimart/minimart/internal/platform/cache"
 	"github.com/minimart/minimart/internal/platform/config"
 	"github.com/minimart/minimart/internal/platform/ids"
@@ -115,5 +116,5 @@ func (o promotionOrders) CreateForSale(ctx context.Context, in promotion.SaleOrd
 	if err != nil {
 		return promotion.PlacedOrder{}, err
 	}
-	return promotion.PlacedOrder{ID: ord.ID, OrderNo: ord.OrderNo}, nil
+	return promotion.PlacedOrder{ID: ord.ID, OrderNo: ord.OrderNo, Cancelled: ord.Status == orderevents.Cancelled}, nil
 }

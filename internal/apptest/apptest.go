@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -68,7 +69,7 @@ func StartOn(t testing.TB, ln net.Listener, env map[string]string) *Server {
 	}
 	// The whole app runs, relay and event consumers included, so tests see events applied.
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
+	go func() { done <- a.Run(ctx, ln, nil) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
@@ -155,6 +156,15 @@ func (r Response) Decode(t testing.TB, v any) {
 func (s *Server) Do(method, path, token string, body any) Response {
 	s.t.Helper()
 	return s.DoWith(method, path, token, body, nil)
+}
+
+// Ops answers a GET of path on the operator listener (metrics, readiness details, pprof),
+// served in process: the test server opens no operator port.
+func (s *Server) Ops(path string) Response {
+	s.t.Helper()
+	rec := httptest.NewRecorder()
+	s.App.OpsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 }
 
 // DoWith is Do with extra request headers.

@@ -116,7 +116,11 @@ func (s *Service) reserve(ctx context.Context, r Reservation) (Reservation, erro
 		return Reservation{}, err
 	}
 	r.Lines = MergeLines(lines)
-	return s.reserves.Do(ctx, r)
+	res, err := s.reserves.Do(ctx, r)
+	if errors.Is(err, ErrOutOfStock) {
+		s.metrics.refused()
+	}
+	return res, err
 }
 
 // Release returns a held reservation's stock to available. Releasing a released
@@ -266,16 +270,16 @@ func (s *Service) RunSweeper(ctx context.Context, sw Sweeps) error {
 	for {
 		n, err := s.SweepExpired(ctx, s.now())
 		if err != nil && ctx.Err() == nil {
-			s.log.Error("sweeping expired reservations failed", "released", n, "err", err)
+			s.log.ErrorContext(ctx, "sweeping expired reservations failed", "released", n, "err", err)
 		} else if n > 0 {
-			s.log.Info("released expired reservations", "released", n)
+			s.log.InfoContext(ctx, "released expired reservations", "released", n)
 		}
 		if sw.Orders != nil {
 			n, err := s.SweepUnplaced(ctx, sw.Orders, s.now().Add(-sw.UnplacedAfter))
 			if err != nil && ctx.Err() == nil {
-				s.log.Warn("sweeping holds of unrecorded orders failed; trying again next time", "released", n, "err", err)
+				s.log.WarnContext(ctx, "sweeping holds of unrecorded orders failed; trying again next time", "released", n, "err", err)
 			} else if n > 0 {
-				s.log.Info("released holds of orders that were never recorded", "released", n)
+				s.log.InfoContext(ctx, "released holds of orders that were never recorded", "released", n)
 			}
 		}
 		select {
@@ -301,7 +305,7 @@ func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
 	}
 	var c orderevents.Changed
 	if err := json.Unmarshal(e.Payload, &c); err != nil || !validRef(c.OrderNo) {
-		s.log.Error("unreadable order event ignored", "event_id", e.ID, "type", e.Type, "order_no", c.OrderNo, "err", err)
+		s.log.ErrorContext(ctx, "unreadable order event ignored", "event_id", e.ID, "type", e.Type, "order_no", c.OrderNo, "err", err)
 		return nil
 	}
 	log := s.log.With("event_id", e.ID, "type", e.Type, "order_no", c.OrderNo)
@@ -319,13 +323,13 @@ func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrReservationReleased):
-		log.Error("payment for released reservation", "order_id", c.OrderID, "payable", c.Payable)
+		log.ErrorContext(ctx, "payment for released reservation", "order_id", c.OrderID, "payable", c.Payable)
 		return nil
 	case errors.Is(err, ErrReservationCommitted):
-		log.Error("cancellation of a committed reservation: stock stays sold", "order_id", c.OrderID)
+		log.ErrorContext(ctx, "cancellation of a committed reservation: stock stays sold", "order_id", c.OrderID)
 		return nil
 	case errors.Is(err, ErrReservationNotFound):
-		log.Warn("order event for an unknown reservation ignored")
+		log.WarnContext(ctx, "order event for an unknown reservation ignored")
 		return nil
 	default:
 		return err

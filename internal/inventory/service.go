@@ -23,7 +23,11 @@ type Service struct {
 	now     func() time.Time
 	// reserves group concurrent reservations into shared transactions.
 	reserves *batch.Batcher[Reservation, Reservation]
+	metrics  *Metrics
 }
+
+// CountWith makes the service count its refusals in m; call it before the service is used.
+func (s *Service) CountWith(m *Metrics) { s.metrics = m }
 
 // NewService wires the inventory service.
 func NewService(store Storer, catalog Catalog, gen *ids.Generator, log *slog.Logger) *Service {

@@ -30,7 +30,7 @@ var (
 // asks the payment module to return the money; rejected is then true with the reason. A cancel
 // racing the payment is so decided once.
 func (s *Service) PaymentSucceeded(ctx context.Context, orderID, paymentID ids.ID, amount money.Fen) (rejected bool, reason string, err error) {
-	_, err = s.store.Update(ctx, orderID, func(o *Order) (Transition, *events.Event, error) {
+	paid, err := s.store.Update(ctx, orderID, func(o *Order) (Transition, *events.Event, error) {
 		switch {
 		case o.PaymentID == paymentID:
 			return Transition{}, nil, errPaidByThis
@@ -55,6 +55,9 @@ func (s *Service) PaymentSucceeded(ctx context.Context, orderID, paymentID ids.I
 	}
 	if err != nil {
 		return false, "", err
+	}
+	if !rejected {
+		s.cfg.Metrics.reached(paid)
 	}
 	return rejected, reason, nil
 }
@@ -89,7 +92,7 @@ func (s *Service) HandlePaymentEvent(ctx context.Context, e events.Event) error 
 		}
 		rejected, reason, err := s.PaymentSucceeded(ctx, p.OrderID, p.PaymentID, p.Amount)
 		if err == nil && rejected {
-			s.log.Error("ALERT a payment arrived that its order cannot take; the payment module refunds it",
+			s.log.ErrorContext(ctx, "ALERT a payment arrived that its order cannot take; the payment module refunds it",
 				slog.String("order_no", p.OrderNo), slog.String("payment_id", p.PaymentID.String()),
 				slog.Int64("amount", int64(p.Amount)), slog.String("reason", reason))
 		}

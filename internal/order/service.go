@@ -37,6 +37,8 @@ type Config struct {
 	// ShippingFee is charged unless the items total reaches FreeShippingOver (0: never free).
 	ShippingFee      money.Fen
 	FreeShippingOver money.Fen
+	// Metrics counts orders by the state they reach; nil counts nothing.
+	Metrics *Metrics
 }
 
 // Liveness is the process registry claims are tied to (liveness.Instance satisfies it).
@@ -330,10 +332,14 @@ func (s *Service) create(ctx context.Context, in CreateInput) (Order, error) {
 	if err != nil {
 		return Order{}, s.undoReserve(ctx, o, err)
 	}
+	// Written in a batch with other requests' orders, under the batch's context: the event
+	// keeps this request's id and trace.
+	ev.Origin = events.OriginFrom(ctx)
 	t := Transition{To: PendingPayment, Actor: actorUser(in.UserID), Reason: "order placed", CreatedAt: o.CreatedAt}
 	if _, err := s.creates.Do(recordCtx, NewOrder{Order: o, Transition: t, Key: in.IdempotencyKey, Event: ev}); err != nil {
 		return Order{}, s.undoReserve(ctx, o, unavailableIfLate(recordCtx, ctx, err))
 	}
+	s.cfg.Metrics.reached(o)
 	if !in.FromCart {
 		return o, nil // "buy now" and sale orders leave the cart as it is
 	}
@@ -435,7 +441,7 @@ var eventFor = map[Status]string{
 // transition moves the order to `to` if the state machine allows it, stamping times,
 // recording who and why, and publishing the matching event; apply makes further changes.
 func (s *Service) transition(ctx context.Context, id ids.ID, to Status, actor, reason string, check func(*Order) error, apply func(*Order, time.Time)) (Order, error) {
-	return s.store.Update(ctx, id, func(o *Order) (Transition, *events.Event, error) {
+	o, err := s.store.Update(ctx, id, func(o *Order) (Transition, *events.Event, error) {
 		if check != nil {
 			if err := check(o); err != nil {
 				return Transition{}, nil, err
@@ -443,6 +449,10 @@ func (s *Service) transition(ctx context.Context, id ids.ID, to Status, actor, r
 		}
 		return s.transitionTo(o, to, actor, reason, apply)
 	})
+	if err == nil {
+		s.cfg.Metrics.reached(o)
+	}
+	return o, err
 }
 
 // transitionTo changes a loaded (locked) order to `to`, for the store's Update.

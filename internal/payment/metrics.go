@@ -7,7 +7,9 @@ type metrics struct {
 	queries  *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// newMetrics makes the payment metrics, with every provider's notify series at zero: an
+// alert on a rise in rejections needs the value before the first one.
+func newMetrics(reg prometheus.Registerer, providers map[string]Provider) (*metrics, error) {
 	m := &metrics{
 		notifies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "minimart_payment_notifies_total",
@@ -17,6 +19,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "minimart_payment_queries_total",
 			Help: "Active queries of pending payments, by provider and what the provider said.",
 		}, []string{"provider", "result"}),
+	}
+	for name := range providers {
+		for _, o := range []Outcome{OutcomeApplied, OutcomeDuplicate, OutcomeIgnored, OutcomeRejected, OutcomeError} {
+			m.notifies.WithLabelValues(name, string(o))
+		}
 	}
 	if reg == nil {
 		return m, nil

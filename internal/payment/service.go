@@ -22,6 +22,7 @@ import (
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/events"
 	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/logging"
 	"github.com/minimart/minimart/internal/platform/money"
 )
 
@@ -87,7 +88,7 @@ func NewService(store Storer, providers []Provider, orders Orders, buyers Buyers
 		}
 	}
 	var err error
-	if s.metrics, err = newMetrics(reg); err != nil {
+	if s.metrics, err = newMetrics(reg, s.providers); err != nil {
 		return nil, err
 	}
 	s.notifyLog = newNotificationLog(store, log)
@@ -266,6 +267,8 @@ func (s *Service) HandleNotify(ctx context.Context, prov Provider, header http.H
 	if err == nil {
 		entry.Verified = true
 		entry.Kind, entry.OutTradeNo, entry.OutRefundNo = string(n.Kind), n.OutTradeNo, n.OutRefundNo
+		// out_trade_no is the order number: the notify's log lines and access line name the order.
+		logging.SetOrderNo(ctx, n.OutTradeNo)
 		if n.Kind == NoticeRefund {
 			outcome, err = s.applyRefundNotice(ctx, prov, n, "notify")
 		} else {
@@ -276,11 +279,11 @@ func (s *Service) HandleNotify(ctx context.Context, prov Provider, header http.H
 	case err == nil:
 	case errors.Is(err, ErrNotifyRejected):
 		outcome = OutcomeRejected
-		s.log.Warn("payment notify refused", slog.String("provider", prov.Name()),
+		s.log.WarnContext(ctx, "payment notify refused", slog.String("provider", prov.Name()),
 			slog.String("out_trade_no", n.OutTradeNo), slog.String("reason", err.Error()))
 	default:
 		// Our own failure (the database, say): the provider is told to retry.
-		s.log.Error("payment notify could not be applied", slog.String("provider", prov.Name()),
+		s.log.ErrorContext(ctx, "payment notify could not be applied", slog.String("provider", prov.Name()),
 			slog.String("out_trade_no", n.OutTradeNo), slog.String("error", err.Error()))
 		outcome = OutcomeError
 	}
@@ -335,7 +338,7 @@ func (s *Service) applyTrade(ctx context.Context, prov Provider, n Notice, sourc
 	}
 	if n.Amount != p.Amount {
 		// Money arrived that does not match the order: never mark it paid, and tell people.
-		s.log.Error("ALERT payment amount differs from the order", slog.String("provider", prov.Name()),
+		s.log.ErrorContext(ctx, "ALERT payment amount differs from the order", slog.String("provider", prov.Name()),
 			slog.String("out_trade_no", n.OutTradeNo), slog.Int64("expected", int64(p.Amount)),
 			slog.Int64("notified", int64(n.Amount)), slog.String("source", source))
 		return OutcomeRejected, rejected("amount %d fen, but the payment is %d fen", n.Amount, p.Amount)
@@ -349,7 +352,7 @@ func (s *Service) applyTrade(ctx context.Context, prov Provider, n Notice, sourc
 	if p.Status == Closed {
 		// Paid although we closed it (a race with the close, or a provider that let it
 		// through): the money is real, so it counts; the order decides what follows.
-		s.log.Warn("payment closed here succeeded at the provider", slog.String("out_trade_no", p.OrderNo))
+		s.log.WarnContext(ctx, "payment closed here succeeded at the provider", slog.String("out_trade_no", p.OrderNo))
 	}
 	now := s.now().UTC()
 	paidAt := n.PaidAt.UTC()
@@ -417,7 +420,7 @@ func (s *Service) applyRefundResult(ctx context.Context, refundID ids.ID, res Re
 		}
 		if res.State == RefundFailed {
 			r.Status = RefundRejected
-			s.log.Error("ALERT refund failed at the provider; money was not returned", slog.String("order_no", r.OrderNo),
+			s.log.ErrorContext(ctx, "ALERT refund failed at the provider; money was not returned", slog.String("order_no", r.OrderNo),
 				slog.String("out_refund_no", r.OutRefundNo), slog.String("source", source))
 			return nil, nil
 		}
@@ -572,7 +575,7 @@ func (s *Service) submitRefund(ctx context.Context, r Refund) (Refund, error) {
 	res, err := prov.Refund(ctx, RefundRequest{OutTradeNo: p.OrderNo, OutRefundNo: r.OutRefundNo, Total: p.Amount,
 		Amount: r.Amount, Reason: r.Reason, NotifyURL: s.notifyURL(prov)})
 	if err != nil {
-		s.log.Warn("refund request failed; it will be retried", slog.String("out_refund_no", r.OutRefundNo),
+		s.log.WarnContext(ctx, "refund request failed; it will be retried", slog.String("out_refund_no", r.OutRefundNo),
 			slog.String("error", err.Error()))
 		return r, nil
 	}
@@ -615,7 +618,7 @@ func (s *Service) RefundUnwanted(ctx context.Context, paymentID ids.ID, reason s
 		return err
 	}
 	if created {
-		s.log.Error("ALERT payment arrived for an order that cannot take it; refunding it in full",
+		s.log.ErrorContext(ctx, "ALERT payment arrived for an order that cannot take it; refunding it in full",
 			slog.String("order_no", p.OrderNo), slog.String("payment_id", p.ID.String()),
 			slog.Int64("amount", int64(p.Amount)), slog.String("reason", reason))
 	}

@@ -27,14 +27,14 @@ func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
 	case orderevents.TypeCancelled:
 		var o orderevents.Changed
 		if err := json.Unmarshal(e.Payload, &o); err != nil || o.OrderID == 0 {
-			s.log.Error("unreadable order event ignored", slog.String("event_id", e.ID.String()), slog.String("type", e.Type))
+			s.log.ErrorContext(ctx, "unreadable order event ignored", slog.String("event_id", e.ID.String()), slog.String("type", e.Type))
 			return nil
 		}
 		return s.closeOpenPayments(ctx, o.OrderID)
 	case orderevents.TypePaymentRejected:
 		var r orderevents.PaymentRejected
 		if err := json.Unmarshal(e.Payload, &r); err != nil || r.PaymentID == 0 {
-			s.log.Error("unreadable order event ignored", slog.String("event_id", e.ID.String()), slog.String("type", e.Type))
+			s.log.ErrorContext(ctx, "unreadable order event ignored", slog.String("event_id", e.ID.String()), slog.String("type", e.Type))
 			return nil
 		}
 		return s.RefundUnwanted(ctx, r.PaymentID, r.Reason)
@@ -165,7 +165,7 @@ func (s *Service) queryPayment(ctx context.Context, p Payment, now time.Time) er
 		result = "success"
 		outcome, err := s.applyTrade(ctx, prov, n, "query")
 		if err == nil && outcome == OutcomeApplied {
-			s.log.Warn("payment found paid by querying the provider; its notify did not arrive",
+			s.log.WarnContext(ctx, "payment found paid by querying the provider; its notify did not arrive",
 				slog.String("provider", p.Provider), slog.String("out_trade_no", p.OrderNo))
 		}
 		return err
@@ -210,7 +210,7 @@ func (s *Service) RunQuerier(ctx context.Context, every time.Duration, by Claima
 		case <-t.C:
 		}
 		if _, err := s.QueryDue(ctx, by); err != nil && ctx.Err() == nil {
-			s.log.Warn("payment query sweep", slog.String("error", err.Error()))
+			s.log.WarnContext(ctx, "payment query sweep", slog.String("error", err.Error()))
 		}
 	}
 }

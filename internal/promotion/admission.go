@@ -38,31 +38,43 @@ func filterSale(s Sale) FilterSale {
 	return FilterSale{ID: s.ID, PerUserLimit: s.PerUserLimit, Until: s.EndsAt.Add(time.Hour)}
 }
 
-// Admission is the fast filter in front of the database: a sale's remaining units and each
-// buyer's count, kept where checking them costs no database work. It may be behind or
+// FilterState is what the filter holds of a sale: its remaining units, each buyer's count,
+// and the keys of the attempts it admitted.
+type FilterState struct {
+	Remaining int
+	Bought    map[ids.ID]int
+	Keys      []BuyerKey
+}
+
+// Admission is the fast filter in front of the database: a sale's remaining units, each
+// buyer's count and the keys of admitted attempts, kept where checking them costs no
+// database work. It may be behind or
 // ahead of the database (a process restarted, Redis flushed, a give-back that did not reach
 // it): the database decides every attempt the filter lets through, so an out-of-date filter
 // costs work or answers, never stock. Every method is safe for concurrent use.
 type Admission interface {
 	// Admit takes quantity off the sale's remaining and adds it to the buyer's count, when
 	// the remaining covers it and the count stays within the sale's limit — atomically, so
-	// concurrent attempts never pass on the same units. known says the filter has a count
-	// for the buyer (an attempt of theirs was admitted before): only then can a refused
-	// request be the retry of a recorded attempt.
-	Admit(ctx context.Context, sale FilterSale, userID ids.ID, quantity int) (v Verdict, known bool, err error)
+	// concurrent attempts never pass on the same units — and remembers the attempt's key.
+	// known says an attempt under the key was admitted before (or loaded): only then can a
+	// refused request be the retry of a recorded attempt, so a sold-out answer to any other
+	// costs no database read.
+	Admit(ctx context.Context, sale FilterSale, attempt BuyerKey, quantity int) (v Verdict, known bool, err error)
 	// Return gives quantity back to the sale's remaining and takes it off the buyer's count
 	// (never below zero); nothing when the filter does not hold the sale.
 	Return(ctx context.Context, saleID, userID ids.ID, quantity int) error
-	// Load sets the sale's remaining and buyers' counts unless the filter already holds the
-	// sale, so that concurrent loaders agree on one state; loaded says whether this call
-	// set it.
-	Load(ctx context.Context, sale FilterSale, remaining int, bought map[ids.ID]int) (loaded bool, err error)
+	// Load sets the sale's state unless the filter already holds the sale, so that
+	// concurrent loaders agree on one state; loaded says whether this call set it.
+	Load(ctx context.Context, sale FilterSale, state FilterState) (loaded bool, err error)
 	// SetRemaining overwrites the sale's remaining with what the database said, when the
 	// filter holds the sale.
 	SetRemaining(ctx context.Context, saleID ids.ID, remaining int) error
 	// SetBought overwrites a buyer's count with what the database said, when the filter
 	// holds the sale.
 	SetBought(ctx context.Context, saleID, userID ids.ID, bought int) error
+	// Remember adds the key of an attempt the database recorded without the filter, when the
+	// filter holds the sale, so that its retries are known.
+	Remember(ctx context.Context, saleID ids.ID, attempt BuyerKey) error
 }
 
 // MemoryAdmission is the Admission of one process, for the shape without Redis. Each
@@ -77,6 +89,7 @@ type MemoryAdmission struct {
 type memorySale struct {
 	remaining int
 	bought    map[ids.ID]int
+	keys      map[BuyerKey]struct{}
 	until     time.Time
 }
 
@@ -87,14 +100,16 @@ func NewMemoryAdmission() *MemoryAdmission {
 	return &MemoryAdmission{sales: map[ids.ID]*memorySale{}, now: time.Now}
 }
 
-func (m *MemoryAdmission) Admit(_ context.Context, sale FilterSale, userID ids.ID, quantity int) (Verdict, bool, error) {
+func (m *MemoryAdmission) Admit(_ context.Context, sale FilterSale, attempt BuyerKey, quantity int) (Verdict, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st, ok := m.sales[sale.ID]
 	if !ok {
 		return VerdictUnknown, false, nil
 	}
-	bought, known := st.bought[userID]
+	userID := attempt.UserID
+	bought := st.bought[userID]
+	_, known := st.keys[attempt]
 	switch {
 	case bought+quantity > sale.PerUserLimit:
 		return VerdictLimitReached, known, nil
@@ -103,7 +118,8 @@ func (m *MemoryAdmission) Admit(_ context.Context, sale FilterSale, userID ids.I
 	}
 	st.remaining -= quantity
 	st.bought[userID] = bought + quantity
-	return VerdictAdmitted, true, nil
+	st.keys[attempt] = struct{}{}
+	return VerdictAdmitted, known, nil
 }
 
 func (m *MemoryAdmission) Return(_ context.Context, saleID, userID ids.ID, quantity int) error {
@@ -120,7 +136,7 @@ func (m *MemoryAdmission) Return(_ context.Context, saleID, userID ids.ID, quant
 	return nil
 }
 
-func (m *MemoryAdmission) Load(_ context.Context, sale FilterSale, remaining int, bought map[ids.ID]int) (bool, error) {
+func (m *MemoryAdmission) Load(_ context.Context, sale FilterSale, state FilterState) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.sales[sale.ID]; ok {
@@ -134,9 +150,13 @@ func (m *MemoryAdmission) Load(_ context.Context, sale FilterSale, remaining int
 			delete(m.sales, id)
 		}
 	}
-	st := &memorySale{remaining: remaining, bought: make(map[ids.ID]int, len(bought)), until: sale.Until}
-	for user, n := range bought {
+	st := &memorySale{remaining: state.Remaining, bought: make(map[ids.ID]int, len(state.Bought)),
+		keys: make(map[BuyerKey]struct{}, len(state.Keys)), until: sale.Until}
+	for user, n := range state.Bought {
 		st.bought[user] = n
+	}
+	for _, k := range state.Keys {
+		st.keys[k] = struct{}{}
 	}
 	m.sales[sale.ID] = st
 	return true, nil
@@ -147,6 +167,15 @@ func (m *MemoryAdmission) SetRemaining(_ context.Context, saleID ids.ID, remaini
 	defer m.mu.Unlock()
 	if st, ok := m.sales[saleID]; ok {
 		st.remaining = remaining
+	}
+	return nil
+}
+
+func (m *MemoryAdmission) Remember(_ context.Context, saleID ids.ID, attempt BuyerKey) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if st, ok := m.sales[saleID]; ok {
+		st.keys[attempt] = struct{}{}
 	}
 	return nil
 }

@@ -13,7 +13,8 @@ import (
 
 // RedisAdmission is the Admission every process shares through Redis. A sale is one hash,
 // so it is there or gone as a whole: field "r" is the remaining, field "u:<user id>" a
-// buyer's count. Each operation is one Lua script, atomic on the server.
+// buyer's count, field "k:<user id>:<key>" an admitted attempt. Each operation is one Lua
+// script, atomic on the server.
 type RedisAdmission struct {
 	client redis.UniversalClient
 	prefix string
@@ -35,23 +36,26 @@ func (r *RedisAdmission) key(saleID ids.ID) string {
 
 func buyerField(userID ids.ID) string { return "u:" + userID.String() }
 
+func keyField(a BuyerKey) string { return "k:" + a.UserID.String() + ":" + a.Key }
+
 // Replies of admitScript, in the order of Verdict.
 var admitScript = redis.NewScript(`
 local r = redis.call('HGET', KEYS[1], 'r')
 if not r then return {0, 0} end
-local b = redis.call('HGET', KEYS[1], ARGV[1])
-local known = 1
-if not b then known = 0; b = 0 else b = tonumber(b) end
+local b = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or 0)
+local known = redis.call('HEXISTS', KEYS[1], ARGV[4])
 local q = tonumber(ARGV[2])
 if b + q > tonumber(ARGV[3]) then return {3, known} end
 if tonumber(r) < q then return {2, known} end
 redis.call('HINCRBY', KEYS[1], 'r', -q)
 redis.call('HINCRBY', KEYS[1], ARGV[1], q)
-return {1, 1}
+redis.call('HSET', KEYS[1], ARGV[4], 1)
+return {1, known}
 `)
 
-func (r *RedisAdmission) Admit(ctx context.Context, sale FilterSale, userID ids.ID, quantity int) (Verdict, bool, error) {
-	res, err := admitScript.Run(ctx, r.client, []string{r.key(sale.ID)}, buyerField(userID), quantity, sale.PerUserLimit).Int64Slice()
+func (r *RedisAdmission) Admit(ctx context.Context, sale FilterSale, attempt BuyerKey, quantity int) (Verdict, bool, error) {
+	res, err := admitScript.Run(ctx, r.client, []string{r.key(sale.ID)}, buyerField(attempt.UserID), quantity, sale.PerUserLimit,
+		keyField(attempt)).Int64Slice()
 	if err != nil {
 		return VerdictUnknown, false, fmt.Errorf("promotion: redis admit: %w", err)
 	}
@@ -95,13 +99,16 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1
 `)
 
-func (r *RedisAdmission) Load(ctx context.Context, sale FilterSale, remaining int, bought map[ids.ID]int) (bool, error) {
+func (r *RedisAdmission) Load(ctx context.Context, sale FilterSale, state FilterState) (bool, error) {
 	// An expiry in the past would delete the hash at once and leave the sale unknown forever.
 	until := max(sale.Until.UnixMilli(), time.Now().Add(time.Minute).UnixMilli())
-	args := make([]any, 0, 2+2*len(bought))
-	args = append(args, until, remaining)
-	for user, n := range bought {
+	args := make([]any, 0, 2+2*len(state.Bought)+2*len(state.Keys))
+	args = append(args, until, state.Remaining)
+	for user, n := range state.Bought {
 		args = append(args, buyerField(user), n)
+	}
+	for _, k := range state.Keys {
+		args = append(args, keyField(k), 1)
 	}
 	loaded, err := loadScript.Run(ctx, r.client, []string{r.key(sale.ID)}, args...).Int64()
 	if err != nil {
@@ -127,6 +134,13 @@ func (r *RedisAdmission) SetRemaining(ctx context.Context, saleID ids.ID, remain
 func (r *RedisAdmission) SetBought(ctx context.Context, saleID, userID ids.ID, bought int) error {
 	if err := setScript.Run(ctx, r.client, []string{r.key(saleID)}, buyerField(userID), strconv.Itoa(bought)).Err(); err != nil {
 		return fmt.Errorf("promotion: redis set bought: %w", err)
+	}
+	return nil
+}
+
+func (r *RedisAdmission) Remember(ctx context.Context, saleID ids.ID, attempt BuyerKey) error {
+	if err := setScript.Run(ctx, r.client, []string{r.key(saleID)}, keyField(attempt), "1").Err(); err != nil {
+		return fmt.Errorf("promotion: redis remember: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,34 +76,46 @@ func runAdmissionConformance(t *testing.T, open func(t *testing.T) promotion.Adm
 	newSale := func(limit int) promotion.FilterSale {
 		return promotion.FilterSale{ID: gen.New(), PerUserLimit: limit, Until: time.Now().Add(time.Hour)}
 	}
-	admit := func(t *testing.T, f promotion.Admission, sale promotion.FilterSale, user ids.ID, q int, want promotion.Verdict, wantKnown bool) {
+	// admitKey asks for an attempt under key; admit for one whose key does not matter.
+	admitKey := func(t *testing.T, f promotion.Admission, sale promotion.FilterSale, user ids.ID, key string, q int, want promotion.Verdict, wantKnown bool) {
 		t.Helper()
-		v, known, err := f.Admit(ctx, sale, user, q)
+		v, known, err := f.Admit(ctx, sale, promotion.BuyerKey{UserID: user, Key: key}, q)
 		if err != nil || v != want || known != wantKnown {
-			t.Fatalf("Admit(user %s, %d) = %v known %v, %v; want %v known %v", user, q, v, known, err, want, wantKnown)
+			t.Fatalf("Admit(user %s, key %q, %d) = %v known %v, %v; want %v known %v", user, key, q, v, known, err, want, wantKnown)
 		}
+	}
+	var fresh atomic.Int64
+	admit := func(t *testing.T, f promotion.Admission, sale promotion.FilterSale, user ids.ID, q int, want promotion.Verdict) {
+		t.Helper()
+		admitKey(t, f, sale, user, fmt.Sprintf("fresh-%d", fresh.Add(1)), q, want, false)
 	}
 
 	t.Run("verdicts", func(t *testing.T) {
 		f := open(t)
 		sale := newSale(2)
 		alice, bob, carol := gen.New(), gen.New(), gen.New()
-		admit(t, f, sale, alice, 1, promotion.VerdictUnknown, false)
-		loaded, err := f.Load(ctx, sale, 3, map[ids.ID]int{bob: 2, carol: 0})
+		admitKey(t, f, sale, alice, "a1", 1, promotion.VerdictUnknown, false)
+		loaded, err := f.Load(ctx, sale, promotion.FilterState{Remaining: 3, Bought: map[ids.ID]int{bob: 2, carol: 0},
+			Keys: []promotion.BuyerKey{{UserID: bob, Key: "b1"}, {UserID: carol, Key: "c1"}}})
 		if err != nil || !loaded {
 			t.Fatalf("Load = %v, %v", loaded, err)
 		}
-		admit(t, f, sale, bob, 1, promotion.VerdictLimitReached, true)    // loaded at its limit
-		admit(t, f, sale, alice, 3, promotion.VerdictLimitReached, false) // over the limit at once
-		admit(t, f, sale, alice, 2, promotion.VerdictAdmitted, true)
-		admit(t, f, sale, carol, 2, promotion.VerdictSoldOut, true) // known from the load, though at 0
-		admit(t, f, sale, carol, 1, promotion.VerdictAdmitted, true)
-		admit(t, f, sale, gen.New(), 1, promotion.VerdictSoldOut, false)
+		admitKey(t, f, sale, bob, "b1", 1, promotion.VerdictLimitReached, true)    // a loaded attempt's retry
+		admitKey(t, f, sale, bob, "b2", 1, promotion.VerdictLimitReached, false)   // loaded at its limit
+		admitKey(t, f, sale, alice, "a1", 3, promotion.VerdictLimitReached, false) // over the limit at once
+		admitKey(t, f, sale, alice, "a1", 2, promotion.VerdictAdmitted, false)
+		admitKey(t, f, sale, alice, "a1", 1, promotion.VerdictLimitReached, true) // the admitted attempt's retry
+		admitKey(t, f, sale, carol, "c1", 2, promotion.VerdictSoldOut, true)
+		admitKey(t, f, sale, carol, "c2", 2, promotion.VerdictSoldOut, false) // another key of a known buyer
+		admitKey(t, f, sale, carol, "c2", 1, promotion.VerdictAdmitted, false)
+		admit(t, f, sale, gen.New(), 1, promotion.VerdictSoldOut)
+		// Keys are the buyer's: another buyer's "c2" is not carol's.
+		admitKey(t, f, sale, bob, "c2", 1, promotion.VerdictLimitReached, false)
 		// A second load does not overwrite: concurrent loaders agree on the first.
-		if loaded, err := f.Load(ctx, sale, 100, nil); err != nil || loaded {
+		if loaded, err := f.Load(ctx, sale, promotion.FilterState{Remaining: 100}); err != nil || loaded {
 			t.Fatalf("second Load = %v, %v", loaded, err)
 		}
-		admit(t, f, sale, gen.New(), 1, promotion.VerdictSoldOut, false)
+		admit(t, f, sale, gen.New(), 1, promotion.VerdictSoldOut)
 	})
 
 	t.Run("give back and correct", func(t *testing.T) {
@@ -115,16 +128,16 @@ func runAdmissionConformance(t *testing.T, open func(t *testing.T) promotion.Adm
 				t.Fatal(err)
 			}
 		}
-		admit(t, f, sale, alice, 1, promotion.VerdictUnknown, false)
-		if _, err := f.Load(ctx, sale, 1, nil); err != nil {
+		admit(t, f, sale, alice, 1, promotion.VerdictUnknown)
+		if _, err := f.Load(ctx, sale, promotion.FilterState{Remaining: 1}); err != nil {
 			t.Fatal(err)
 		}
-		admit(t, f, sale, alice, 1, promotion.VerdictAdmitted, true)
-		admit(t, f, sale, bob, 1, promotion.VerdictSoldOut, false)
+		admit(t, f, sale, alice, 1, promotion.VerdictAdmitted)
+		admit(t, f, sale, bob, 1, promotion.VerdictSoldOut)
 		if err := f.Return(ctx, sale.ID, alice, 1); err != nil {
 			t.Fatal(err)
 		}
-		admit(t, f, sale, bob, 1, promotion.VerdictAdmitted, true)
+		admit(t, f, sale, bob, 1, promotion.VerdictAdmitted)
 		// Counts never go below zero; an unknown buyer stays unknown.
 		if err := f.Return(ctx, sale.ID, alice, 5); err != nil {
 			t.Fatal(err)
@@ -132,23 +145,39 @@ func runAdmissionConformance(t *testing.T, open func(t *testing.T) promotion.Adm
 		if err := f.Return(ctx, sale.ID, gen.New(), 1); err != nil {
 			t.Fatal(err)
 		}
-		admit(t, f, sale, alice, 1, promotion.VerdictAdmitted, true)
+		admit(t, f, sale, alice, 1, promotion.VerdictAdmitted)
 		// Corrections overwrite.
 		if err := f.SetRemaining(ctx, sale.ID, 0); err != nil {
 			t.Fatal(err)
 		}
-		admit(t, f, sale, gen.New(), 1, promotion.VerdictSoldOut, false)
+		admit(t, f, sale, gen.New(), 1, promotion.VerdictSoldOut)
 		if err := f.SetRemaining(ctx, sale.ID, 2); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.SetBought(ctx, sale.ID, alice, 0); err != nil {
 			t.Fatal(err)
 		}
-		admit(t, f, sale, alice, 1, promotion.VerdictAdmitted, true)
+		admit(t, f, sale, alice, 1, promotion.VerdictAdmitted)
 		if err := f.SetBought(ctx, sale.ID, bob, 1); err != nil {
 			t.Fatal(err)
 		}
-		admit(t, f, sale, bob, 1, promotion.VerdictLimitReached, true)
+		admit(t, f, sale, bob, 1, promotion.VerdictLimitReached)
+		// A key the database recorded past the filter is known once remembered.
+		dave := promotion.BuyerKey{UserID: gen.New(), Key: "d1"}
+		if err := f.Remember(ctx, sale.ID, dave); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.SetRemaining(ctx, sale.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		admitKey(t, f, sale, dave.UserID, "d1", 1, promotion.VerdictSoldOut, true)
+		admitKey(t, f, sale, dave.UserID, "d2", 1, promotion.VerdictSoldOut, false)
+		// Remembering for a sale the filter does not hold adds nothing: its load brings the keys.
+		other := newSale(1)
+		if err := f.Remember(ctx, other.ID, dave); err != nil {
+			t.Fatal(err)
+		}
+		admitKey(t, f, other, dave.UserID, "d1", 1, promotion.VerdictUnknown, false)
 	})
 
 	// Many buyers at once: the filter never lets through more than it holds, nor one buyer
@@ -157,7 +186,7 @@ func runAdmissionConformance(t *testing.T, open func(t *testing.T) promotion.Adm
 		f := open(t)
 		const units, buyers, tries = 100, 300, 3
 		sale := newSale(2)
-		if _, err := f.Load(ctx, sale, units, nil); err != nil {
+		if _, err := f.Load(ctx, sale, promotion.FilterState{Remaining: units}); err != nil {
 			t.Fatal(err)
 		}
 		users := make([]ids.ID, buyers)
@@ -168,9 +197,9 @@ func runAdmissionConformance(t *testing.T, open func(t *testing.T) promotion.Adm
 		perBuyer := make([]atomic.Int64, buyers)
 		var wg sync.WaitGroup
 		for i := range buyers {
-			for range tries {
+			for try := range tries {
 				wg.Go(func() {
-					v, _, err := f.Admit(ctx, sale, users[i], 1)
+					v, _, err := f.Admit(ctx, sale, promotion.BuyerKey{UserID: users[i], Key: fmt.Sprint(try)}, 1)
 					if err != nil {
 						t.Error(err)
 						return
@@ -200,23 +229,25 @@ func TestRedisAdmissionForgets(t *testing.T) {
 	client, prefix := testRedis(t)
 	f := promotion.NewRedisAdmission(client, prefix)
 	sale := promotion.FilterSale{ID: 42, PerUserLimit: 1, Until: time.Now().Add(time.Hour)}
-	if _, err := f.Load(ctx, sale, 5, nil); err != nil {
+	attempt := promotion.BuyerKey{UserID: 7, Key: "k"}
+	if _, err := f.Load(ctx, sale, promotion.FilterState{Remaining: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if v, _, err := f.Admit(ctx, sale, 7, 1); err != nil || v != promotion.VerdictAdmitted {
+	if v, _, err := f.Admit(ctx, sale, attempt, 1); err != nil || v != promotion.VerdictAdmitted {
 		t.Fatalf("before: %v %v", v, err)
 	}
 	if ttl := client.PTTL(ctx, prefix+"promotion:flash:42").Val(); ttl <= 0 || ttl > time.Hour {
 		t.Fatalf("the sale's key expires in %v; want within the hour it was loaded for", ttl)
 	}
 	deleteKeys(t, client, prefix)
-	if v, known, err := f.Admit(ctx, sale, 7, 1); err != nil || v != promotion.VerdictUnknown || known {
+	if v, known, err := f.Admit(ctx, sale, attempt, 1); err != nil || v != promotion.VerdictUnknown || known {
 		t.Fatalf("after the flush: %v %v %v", v, known, err)
 	}
-	if loaded, err := f.Load(ctx, sale, 4, map[ids.ID]int{7: 1}); err != nil || !loaded {
+	if loaded, err := f.Load(ctx, sale, promotion.FilterState{Remaining: 4, Bought: map[ids.ID]int{7: 1},
+		Keys: []promotion.BuyerKey{attempt}}); err != nil || !loaded {
 		t.Fatalf("reload = %v, %v", loaded, err)
 	}
-	if v, known, err := f.Admit(ctx, sale, 7, 1); err != nil || v != promotion.VerdictLimitReached || !known {
+	if v, known, err := f.Admit(ctx, sale, attempt, 1); err != nil || v != promotion.VerdictLimitReached || !known {
 		t.Fatalf("after the reload: %v %v %v", v, known, err)
 	}
 }
@@ -228,16 +259,16 @@ func TestMemoryAdmissionDropsSalesThatAreOver(t *testing.T) {
 	f := promotion.NewMemoryAdmission()
 	over := promotion.FilterSale{ID: 1, PerUserLimit: 1, Until: time.Now().Add(-time.Second)}
 	running := promotion.FilterSale{ID: 2, PerUserLimit: 1, Until: time.Now().Add(time.Hour)}
-	if _, err := f.Load(ctx, over, 5, nil); err != nil {
+	if _, err := f.Load(ctx, over, promotion.FilterState{Remaining: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if v, _, _ := f.Admit(ctx, over, 7, 1); v != promotion.VerdictAdmitted {
+	if v, _, _ := f.Admit(ctx, over, promotion.BuyerKey{UserID: 7, Key: "k"}, 1); v != promotion.VerdictAdmitted {
 		t.Fatalf("before another load: %v", v)
 	}
-	if _, err := f.Load(ctx, running, 5, nil); err != nil {
+	if _, err := f.Load(ctx, running, promotion.FilterState{Remaining: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if v, _, _ := f.Admit(ctx, over, 8, 1); v != promotion.VerdictUnknown {
+	if v, _, _ := f.Admit(ctx, over, promotion.BuyerKey{UserID: 8, Key: "k"}, 1); v != promotion.VerdictUnknown {
 		t.Fatalf("a sale that is over is still held: %v", v)
 	}
 }

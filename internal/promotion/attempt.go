@@ -84,6 +84,14 @@ func (s *Service) Admit(ctx context.Context, in AttemptInput) (a Attempt, replay
 	if err != nil {
 		return Attempt{}, false, err
 	}
+	if !counted && !rec.replayed {
+		// Recorded past the filter: without its key, a retry refused by the filter as sold
+		// out would not look for it. A filter still down misses it; such a retry is then
+		// answered sold_out, though the attempt stands and becomes an order.
+		if err := s.filter.Remember(context.WithoutCancel(ctx), sale.ID, BuyerKey{UserID: in.UserID, Key: in.IdempotencyKey}); err != nil {
+			s.filterDown(ctx, sale.ID, err)
+		}
+	}
 	return rec.attempt, rec.replayed, nil
 }
 
@@ -180,13 +188,14 @@ func (s *Service) saleForAttempt(ctx context.Context, id ids.ID) (Sale, error) {
 const attemptsThroughFilter = 3
 
 // filterAttempt asks the filter. counted says the filter took the units, to be given back
-// if the database refuses the attempt. A refusal of a buyer the filter knows may be the
-// retry of a recorded attempt: prior is that attempt. When the filter cannot answer, or
+// if the database refuses the attempt. A refusal of an attempt whose key the filter knows
+// may be its retry: prior is the recorded attempt. Over the limit, the database's count is
+// read as well, in case the filter's is ahead of it. When the filter cannot answer, or
 // keeps disagreeing with the database, the database decides alone (counted is false).
 func (s *Service) filterAttempt(ctx context.Context, sale Sale, in AttemptInput) (counted bool, prior Attempt, err error) {
 	fs := filterSale(sale)
 	for range attemptsThroughFilter {
-		v, known, err := s.filter.Admit(ctx, fs, in.UserID, in.Quantity)
+		v, known, err := s.filter.Admit(ctx, fs, BuyerKey{UserID: in.UserID, Key: in.IdempotencyKey}, in.Quantity)
 		if err != nil {
 			s.filterDown(ctx, sale.ID, err)
 			return false, Attempt{}, nil
@@ -204,7 +213,7 @@ func (s *Service) filterAttempt(ctx context.Context, sale Sale, in AttemptInput)
 		if v == VerdictLimitReached {
 			refusal = ErrLimitReached
 		}
-		if known {
+		if known || v == VerdictLimitReached {
 			bought, p, found, err := s.store.BuyerRecord(ctx, sale.ID, in.UserID, in.IdempotencyKey)
 			switch {
 			case err != nil:
@@ -293,16 +302,16 @@ func (s *Service) loadFilter(ctx context.Context, sale Sale) error {
 		// Shared by several requests: the first one leaving must not fail the others.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 		defer cancel()
-		remaining, bought, err := s.store.AdmissionSnapshot(ctx, sale.ID)
+		state, err := s.store.AdmissionSnapshot(ctx, sale.ID)
 		if err != nil {
 			return nil, err
 		}
-		loaded, err := s.filter.Load(ctx, filterSale(sale), remaining, bought)
+		loaded, err := s.filter.Load(ctx, filterSale(sale), state)
 		if err != nil {
 			s.log.WarnContext(ctx, "flash-sale filter not loaded", slog.String("sale_id", sale.ID.String()), slog.String("error", err.Error()))
 		} else if loaded {
 			s.log.InfoContext(ctx, "flash-sale filter loaded from the database", slog.String("sale_id", sale.ID.String()),
-				slog.Int("remaining", remaining), slog.Int("buyers", len(bought)))
+				slog.Int("remaining", state.Remaining), slog.Int("buyers", len(state.Bought)), slog.Int("attempts", len(state.Keys)))
 		}
 		return nil, nil
 	})

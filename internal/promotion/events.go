@@ -8,6 +8,7 @@ import (
 
 	"github.com/minimart/minimart/internal/order/orderevents"
 	"github.com/minimart/minimart/internal/platform/events"
+	"github.com/minimart/minimart/internal/platform/ids"
 )
 
 // EventTypes are the events HandleEvent consumes.
@@ -24,11 +25,17 @@ func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
 	}
 	var c orderevents.Changed
 	if err := json.Unmarshal(e.Payload, &c); err != nil || c.OrderID <= 0 {
-		s.log.Error("unreadable order event ignored", slog.String("event_id", e.ID.String()), slog.String("type", e.Type),
+		s.log.ErrorContext(ctx, "unreadable order event ignored", slog.String("event_id", e.ID.String()), slog.String("type", e.Type),
 			slog.Any("error", err))
 		return nil
 	}
-	a, returned, err := s.store.ReturnOrder(ctx, c.OrderID, s.stamp())
+	return s.returnOrder(ctx, c.OrderID, c.OrderNo)
+}
+
+// returnOrder gives the units of a cancelled sale order back to its sale (once, however
+// often it is called) and to the admission filter.
+func (s *Service) returnOrder(ctx context.Context, orderID ids.ID, orderNo string) error {
+	a, returned, err := s.store.ReturnOrder(ctx, orderID, s.stamp())
 	switch {
 	case errors.Is(err, ErrAttemptNotFound):
 		return nil
@@ -37,11 +44,11 @@ func (s *Service) HandleEvent(ctx context.Context, e events.Event) error {
 	case !returned:
 		return nil
 	}
-	s.log.Info("cancelled flash-sale order: its units went back to the sale", slog.String("order_no", c.OrderNo),
+	s.log.InfoContext(ctx, "cancelled flash-sale order: its units went back to the sale", slog.String("order_no", orderNo),
 		slog.String("sale_id", a.SaleID.String()), slog.String("attempt_id", a.ID.String()))
 	if err := s.filter.Return(ctx, a.SaleID, a.UserID, a.Quantity); err != nil {
 		// The filter stays behind the database until its sold-out check catches up.
-		s.log.Warn("flash-sale filter not given back a cancelled order", slog.String("attempt_id", a.ID.String()),
+		s.log.WarnContext(ctx, "flash-sale filter not given back a cancelled order", slog.String("attempt_id", a.ID.String()),
 			slog.String("error", err.Error()))
 	}
 	return nil

@@ -58,6 +58,10 @@ type SaleOrder struct {
 type PlacedOrder struct {
 	ID      ids.ID
 	OrderNo string
+	// Cancelled is set when a retried call finds the order already cancelled: the process
+	// that made it died before marking its attempt, so the cancellation found no attempt to
+	// give units back for, and the worker gives them back instead.
+	Cancelled bool
 }
 
 // Orders makes the orders of accepted attempts. CreateForSale is idempotent by AttemptID

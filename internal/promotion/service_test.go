@@ -770,3 +770,43 @@ func TestCancelledOrderGivesBack(t *testing.T) {
 		}
 	})
 }
+
+// A process that made an attempt's order and died before marking the attempt leaves an order
+// no attempt names; cancelled meanwhile, its cancellation finds nothing to give back. The
+// retry gets the cancelled order back and gives its units back itself, once.
+func TestOrderCancelledBeforeItsAttemptWasMarked(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db, promotion.NewMemoryAdmission())
+		sale := f.sale(t, 1, 1)
+		alice := f.gen.New()
+		a, _, err := f.try(sale, alice, 1, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orderID := f.gen.New()
+		f.orders.byID[a.ID] = promotion.PlacedOrder{ID: orderID, OrderNo: "2030" + orderID.String(), Cancelled: true}
+		ev := cancelled(t, f.gen, orderID)
+		if err := f.svc.HandleEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		if f.remaining(t, sale) != 0 {
+			t.Fatalf("remaining %d before the retry, want 0", f.remaining(t, sale))
+		}
+		if n, err := f.svc.MakeOrders(ctx); err != nil || n != 1 {
+			t.Fatalf("MakeOrders = %d, %v", n, err)
+		}
+		got, err := f.svc.AttemptOf(ctx, alice, a.ID)
+		if err != nil || got.Status != promotion.Ordered || got.OrderID != orderID || got.ReturnedAt == nil {
+			t.Fatalf("attempt %+v, %v; want ordered with its units returned", got, err)
+		}
+		if err := f.svc.HandleEvent(ctx, ev); err != nil { // the cancellation again: nothing more
+			t.Fatal(err)
+		}
+		if f.remaining(t, sale) != 1 {
+			t.Fatalf("remaining %d, want the cancelled order's unit back once", f.remaining(t, sale))
+		}
+		if _, _, err := f.try(sale, alice, 1, "a2"); err != nil {
+			t.Fatalf("alice's count went back too, yet: %v", err)
+		}
+	})
+}

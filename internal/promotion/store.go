@@ -89,10 +89,10 @@ type Storer interface {
 	// once (a transaction retried after a deadlock) and must start afresh each time. An
 	// error from decide rolls everything back.
 	RecordAttempts(ctx context.Context, q AdmissionQuery, decide func(AdmissionState) ([]Attempt, error)) error
-	// AdmissionSnapshot reads a sale's Remaining and the count of every buyer who ever had
-	// an attempt admitted (zero for those whose units went back), consistently with
-	// RecordAttempts; ErrSaleNotFound.
-	AdmissionSnapshot(ctx context.Context, saleID ids.ID) (remaining int, bought map[ids.ID]int, err error)
+	// AdmissionSnapshot reads a sale's Remaining, the count of every buyer who ever had an
+	// attempt admitted (zero for those whose units went back) and the keys of its recorded
+	// attempts, consistently with RecordAttempts; ErrSaleNotFound.
+	AdmissionSnapshot(ctx context.Context, saleID ids.ID) (FilterState, error)
 	// BuyerRecord reads a buyer's count in a sale and the attempt recorded under key, if any.
 	BuyerRecord(ctx context.Context, saleID, userID ids.ID, key string) (bought int, prior Attempt, found bool, err error)
 	// Attempt reads an attempt; ErrAttemptNotFound.

@@ -20,7 +20,7 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) error {
 	defer t.Stop()
 	for {
 		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("flash-sale sweep failed; trying again", slog.String("error", err.Error()))
+			s.log.WarnContext(ctx, "flash-sale sweep failed; trying again", slog.String("error", err.Error()))
 		}
 		select {
 		case <-ctx.Done():
@@ -43,7 +43,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if n, err := s.store.EndDue(ctx, s.stamp()); err != nil {
 		errList = append(errList, err)
 	} else if n > 0 {
-		s.log.Info("flash sales ended", slog.Int("sales", n))
+		s.log.InfoContext(ctx, "flash sales ended", slog.Int("sales", n))
 	}
 	if err := s.settle(ctx); err != nil {
 		errList = append(errList, err)
@@ -97,7 +97,7 @@ func (s *Service) settle(ctx context.Context) error {
 			errList = append(errList, err)
 			continue
 		}
-		s.log.Info("flash sale settled: unsold stock back to available", slog.String("sale_id", sale.ID.String()),
+		s.log.InfoContext(ctx, "flash sale settled: unsold stock back to available", slog.String("sale_id", sale.ID.String()),
 			slog.String("status", string(sale.Status)), slog.Int("remaining", sale.Remaining))
 	}
 	return errors.Join(errList...)

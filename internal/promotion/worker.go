@@ -40,7 +40,7 @@ func (s *Service) RunOrderWorker(ctx context.Context, poll time.Duration) error 
 	for {
 		n, err := s.MakeOrders(ctx)
 		if err != nil && ctx.Err() == nil {
-			s.log.Warn("making flash-sale orders failed; trying again", slog.String("error", err.Error()))
+			s.log.WarnContext(ctx, "making flash-sale orders failed; trying again", slog.String("error", err.Error()))
 		}
 		if n == claimBatch && err == nil {
 			continue // more may be waiting
@@ -117,6 +117,12 @@ func (s *Service) MakeOrders(ctx context.Context) (int, error) {
 	if len(ordered) > 0 {
 		if err := s.store.MarkOrdered(ctx, ordered, s.stamp()); err != nil {
 			errList = append(errList, err)
+		} else {
+			for _, o := range ordered {
+				if o.Order.Cancelled {
+					errList = append(errList, s.returnOrder(ctx, o.Order.ID, o.Order.OrderNo))
+				}
+			}
 		}
 	}
 	for next, list := range retry {
@@ -129,7 +135,7 @@ func (s *Service) MakeOrders(ctx context.Context) (int, error) {
 		for _, l := range retry {
 			n += len(l)
 		}
-		s.log.Warn("flash-sale orders not made yet; tried again shortly", slog.Int("attempts", n), slog.String("error", passing.Error()))
+		s.log.WarnContext(ctx, "flash-sale orders not made yet; tried again shortly", slog.Int("attempts", n), slog.String("error", passing.Error()))
 	}
 	for _, f := range failed {
 		if err := s.failAttempt(ctx, f.attempt, f.reason); err != nil {
@@ -160,11 +166,11 @@ func (s *Service) failAttempt(ctx context.Context, a Attempt, reason string) err
 	if !ok {
 		return nil
 	}
-	s.log.Info("flash-sale attempt failed; its units went back to the sale", slog.String("attempt_id", a.ID.String()),
+	s.log.InfoContext(ctx, "flash-sale attempt failed; its units went back to the sale", slog.String("attempt_id", a.ID.String()),
 		slog.String("sale_id", a.SaleID.String()), slog.String("reason", reason))
 	if err := s.filter.Return(ctx, failed.SaleID, failed.UserID, failed.Quantity); err != nil {
 		// The filter stays behind the database until its sold-out check catches up.
-		s.log.Warn("flash-sale filter not given back a failed attempt", slog.String("attempt_id", a.ID.String()),
+		s.log.WarnContext(ctx, "flash-sale filter not given back a failed attempt", slog.String("attempt_id", a.ID.String()),
 			slog.String("error", err.Error()))
 	}
 	return nil

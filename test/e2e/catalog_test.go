@@ -50,7 +50,7 @@ func TestDemoCatalogSearchAndReindex(t *testing.T) {
 	// holds the whole catalog.
 	// Generous: under -race with the whole suite running, each search-index update is slow.
 	deadline := time.Now().Add(120 * time.Second)
-	for !strings.Contains(string(call(t, "GET", first.base+"/metrics", "", nil, http.StatusOK, nil)), "\nminimart_outbox_pending 0\n") {
+	for !strings.Contains(string(call(t, "GET", first.ops+"/metrics", "", nil, http.StatusOK, nil)), "\nminimart_outbox_pending 0\n") {
 		if time.Now().After(deadline) {
 			t.Fatal("the outbox never drained")
 		}

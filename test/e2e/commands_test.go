@@ -37,10 +37,10 @@ func searchTotal(t *testing.T, base, q string) int {
 }
 
 // outboxDrained reports whether every event the server's database holds was published
-// and handled.
-func outboxDrained(t *testing.T, base string) bool {
+// and handled, from the /metrics of the operator listener at ops.
+func outboxDrained(t *testing.T, ops string) bool {
 	t.Helper()
-	return strings.Contains(string(call(t, "GET", base+"/metrics", "", nil, http.StatusOK, nil)), "\nminimart_outbox_pending 0\n")
+	return strings.Contains(string(call(t, "GET", ops+"/metrics", "", nil, http.StatusOK, nil)), "\nminimart_outbox_pending 0\n")
 }
 
 // mariaDBEnv is the environment of a shop on a fresh MariaDB database (skipped, or failed
@@ -103,7 +103,7 @@ func TestCommandsBesideARunningServer(t *testing.T) {
 			}
 			// Generous: under -race beside the rest of the suite each index update is slow.
 			waitFor(t, 150*time.Second, "the server indexes the demo products from their events", func() bool {
-				return outboxDrained(t, s.base) && searchTotal(t, s.base, "手机") > 0
+				return outboxDrained(t, s.ops) && searchTotal(t, s.base, "手机") > 0
 			})
 			phones := searchTotal(t, s.base, "手机")
 			var list struct {
@@ -163,7 +163,7 @@ func TestCatalogSearchFollowsTheDatabase(t *testing.T) {
 			first := startServer(t, embedded...)
 			// Generous: under -race beside the rest of the suite each index update is slow.
 			waitFor(t, 150*time.Second, "the demo catalog indexed", func() bool {
-				return outboxDrained(t, first.base) && searchTotal(t, first.base, "手机") >= 5
+				return outboxDrained(t, first.ops) && searchTotal(t, first.base, "手机") >= 5
 			})
 			phones := searchTotal(t, first.base, "手机")
 			first.stop(t)

@@ -147,6 +147,7 @@ func TestEmbeddedJourney(t *testing.T) {
 		t.Errorf("in-flight login during shutdown: status %d, body %s; want 200 with tokens", resp.StatusCode, body)
 	}
 	s.waitClean(t)
+	checkInvariants(t, "MINIMART_DATA_DIR="+dataDir)
 }
 
 // TestRestartKeepsData stops the embedded shop and starts it again on the same data dir:

@@ -128,16 +128,18 @@ func TestFaultDatabaseDown(t *testing.T) {
 	background := map[string]int{} // other error lines (schedules, relay…), for the log
 	for _, line := range strings.Split(f.srv.stderr.String(), "\n") {
 		var rec struct {
-			Level, Msg, Code string
-			Status           int
+			Level  string `json:"log.level"`
+			Msg    string `json:"message"`
+			Code   string `json:"error.code"`
+			Status int    `json:"http.response.status_code"`
 		}
 		if json.Unmarshal([]byte(line), &rec) != nil {
 			continue
 		}
 		switch {
-		case rec.Msg == "http request" && rec.Status == http.StatusServiceUnavailable && rec.Code == "database_unavailable" && rec.Level == "WARN":
+		case rec.Msg == "http request" && rec.Status == http.StatusServiceUnavailable && rec.Code == "database_unavailable" && rec.Level == "warn":
 			warned++
-		case rec.Msg == "request failed" || (rec.Msg == "http request" && rec.Level == "ERROR" && rec.Code != "order_not_recorded"):
+		case rec.Msg == "request failed" || (rec.Msg == "http request" && rec.Level == "error" && rec.Code != "order_not_recorded"):
 			errored++
 			if errored <= 5 {
 				t.Errorf("a request's failure logged as an error: %s", line)
@@ -167,7 +169,7 @@ func TestFaultDatabaseDown(t *testing.T) {
 	// otherwise.)
 	db := f.db()
 	took, err := waitUntil(35*time.Second, func() error {
-		if n, err := outboxPending(f.srv.base); err != nil || n != "0" {
+		if n, err := outboxPending(f.srv.ops); err != nil || n != "0" {
 			return fmt.Errorf("outbox pending %s %v:%s", n, err, f.unpublished(db))
 		}
 		return nil

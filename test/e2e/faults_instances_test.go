@@ -227,7 +227,7 @@ func TestFaultInstanceDiesHoldingWork(t *testing.T) {
 		t.Fatalf("history of the unpaid order: %+v; want its last change a cancellation by the system", h)
 	}
 	pollUntil(t, 10*time.Second, "holds on the survivor", func() error {
-		if n, err := outboxPending(survivor.base); err != nil || n != "0" {
+		if n, err := outboxPending(survivor.ops); err != nil || n != "0" {
 			return fmt.Errorf("outbox pending %s %v:%s", n, err, f.unpublished(db))
 		}
 		return f.holdsMatchOrders(survivor.base)

@@ -295,7 +295,7 @@ func TestFaultKillNineUnderLoad(t *testing.T) {
 					return fmt.Errorf("order %s: the cashier said it was paid, but it is not (yet)", id)
 				}
 			}
-			if n, err := outboxPending(f.srv.base); err != nil || n != "0" {
+			if n, err := outboxPending(f.srv.ops); err != nil || n != "0" {
 				return fmt.Errorf("outbox pending %s %v", n, err)
 			}
 			return nil

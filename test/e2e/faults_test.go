@@ -179,7 +179,7 @@ func (f *faultShop) releases() int {
 func (f *faultShop) waitDrained(timeout time.Duration) {
 	f.t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !strings.Contains(string(call(f.t, "GET", f.srv.base+"/metrics", "", nil, http.StatusOK, nil)), "\nminimart_outbox_pending 0\n") {
+	for !strings.Contains(string(call(f.t, "GET", f.srv.ops+"/metrics", "", nil, http.StatusOK, nil)), "\nminimart_outbox_pending 0\n") {
 		if time.Now().After(deadline) {
 			f.t.Fatalf("outbox not drained within %s\n%s", timeout, f.srv.output())
 		}
@@ -505,14 +505,18 @@ func (f *faultShop) holdsMatchOrders(base string) error {
 			return fmt.Errorf("SKU %s: %+v, but pending orders hold %d and paid orders bought %d", sku, l, held[sku], sold[sku])
 		}
 	}
+	// And what the operator's check says of the whole database: ledger, holds, payments, outbox.
+	if r := runMinimart(f.t, f.t.TempDir(), f.env, "check"); r.code != 0 {
+		return fmt.Errorf("minimart check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	return nil
 }
 
 var outboxPendingLine = regexp.MustCompile(`(?m)^minimart_outbox_pending (\S+)$`)
 
-// outboxPending is minimart_outbox_pending on base's /metrics.
-func outboxPending(base string) (string, error) {
-	a := send(httpClient, "GET", base+"/metrics", "", nil, nil)
+// outboxPending is minimart_outbox_pending on the /metrics of the operator listener at ops.
+func outboxPending(ops string) (string, error) {
+	a := send(httpClient, "GET", ops+"/metrics", "", nil, nil)
 	if a.err != nil || a.status != http.StatusOK {
 		return "", fmt.Errorf("metrics: %v", a)
 	}

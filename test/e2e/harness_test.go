@@ -68,19 +68,25 @@ type server struct {
 	waitErr error
 	addr    string // host:port it listens on
 	base    string // http://host:port
+	// ops is the base URL of its operator listener (MINIMART_OPS_ADDR): /metrics and the
+	// readiness details.
+	ops string
 }
 
-var apiLine = regexp.MustCompile(`(?m)^\s+API\s+http://(\S+)/api/v1\s*$`)
+var (
+	apiLine     = regexp.MustCompile(`(?m)^\s+API\s+http://(\S+)/api/v1\s*$`)
+	metricsLine = regexp.MustCompile(`(?m)^\s+metrics\s+(http://\S+)/metrics\s*$`)
+)
 
-// startServer runs `minimart serve` on a free loopback port with env added to a clean
-// environment, waits until it prints its address and /readyz answers 200, and kills it when
-// the test ends if it is still running.
+// startServer runs `minimart serve` on a free loopback port, with its operator listener on
+// another, with env added to a clean environment, waits until it prints its addresses and
+// /readyz answers 200, and kills it when the test ends if it is still running.
 func startServer(t *testing.T, env ...string) *server {
 	t.Helper()
 	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binary, "serve")
 	s.cmd.Dir = t.TempDir() // the default ./data must never land in the repository
-	s.cmd.Env = childEnv(append([]string{"MINIMART_ADDR=127.0.0.1:0", "MINIMART_PASSWORD_COST=4"}, env...)...)
+	s.cmd.Env = childEnv(append([]string{"MINIMART_ADDR=127.0.0.1:0", "MINIMART_OPS_ADDR=127.0.0.1:0", "MINIMART_PASSWORD_COST=4"}, env...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", binary, err)
@@ -100,9 +106,12 @@ func startServer(t *testing.T, env ...string) *server {
 
 	deadline := time.Now().Add(startTimeout)
 	for {
-		if m := apiLine.FindStringSubmatch(s.stdout.String()); m != nil {
+		// The banner comes once both ports are open; wait for its metrics line too.
+		out := s.stdout.String()
+		if m, ops := apiLine.FindStringSubmatch(out), metricsLine.FindStringSubmatch(out); m != nil && ops != nil {
 			s.addr = m[1]
 			s.base = "http://" + m[1]
+			s.ops = ops[1]
 			break
 		}
 		select {
@@ -111,7 +120,7 @@ func startServer(t *testing.T, env ...string) *server {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("minimart printed no API address within %s\n%s", startTimeout, s.output())
+			t.Fatalf("minimart printed no API and metrics addresses within %s\n%s", startTimeout, s.output())
 		}
 	}
 	s.waitReady(t, nil)
@@ -122,7 +131,7 @@ func (s *server) output() string {
 	return "--- stdout:\n" + s.stdout.String() + "--- stderr:\n" + s.stderr.String()
 }
 
-// readiness is the /readyz body.
+// readiness is the /readyz body of the operator listener (the public one has the status alone).
 type readiness struct {
 	Status string `json:"status"`
 	Checks map[string]struct {
@@ -131,14 +140,14 @@ type readiness struct {
 	} `json:"checks"`
 }
 
-// waitReady polls /readyz until it is 200 and, if given, ok(body) holds; bounded by
-// startTimeout.
+// waitReady polls the operator listener's /readyz until it is 200 and, if given, ok(body)
+// holds; bounded by startTimeout.
 func (s *server) waitReady(t *testing.T, ok func(readiness) bool) readiness {
 	t.Helper()
 	deadline := time.Now().Add(startTimeout)
 	var last string
 	for {
-		resp, err := httpClient.Get(s.base + "/readyz")
+		resp, err := httpClient.Get(s.ops + "/readyz")
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -189,12 +198,12 @@ func (s *server) waitClean(t *testing.T) {
 			t.Errorf("stderr line is not a JSON log record: %q", line)
 			continue
 		}
-		if rec["msg"] == "stopped cleanly" {
+		if rec["message"] == "stopped cleanly" {
 			stopped = true
 		}
 	}
 	if !stopped {
-		t.Errorf("stderr has no JSON line with \"msg\":\"stopped cleanly\"\n%s", s.output())
+		t.Errorf("stderr has no JSON line with \"message\":\"stopped cleanly\"\n%s", s.output())
 	}
 }
 

@@ -119,4 +119,5 @@ func TestSandboxPaymentJourney(t *testing.T) {
 	if rec.code != 0 || !strings.Contains(rec.stdout, "agree") {
 		t.Fatalf("reconcile: exit %d\n%s%s", rec.code, rec.stdout, rec.stderr)
 	}
+	checkInvariants(t, "MINIMART_DATA_DIR="+dataDir, "MINIMART_DEMO=0")
 }

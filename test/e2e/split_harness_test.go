@@ -62,7 +62,9 @@ type splitProc struct {
 	// one unless split.sh regresses: see realPID).
 	reported, pid int
 	addr          string
-	exe           string
+	// ops is the base URL of the instance's operator listener ("" for nginx).
+	ops string
+	exe string
 	// env, args and dir are the process's own environment, command line and working
 	// directory, read from /proc while it ran, so the test can start it again alike.
 	env  []string
@@ -167,7 +169,7 @@ func freePortRange(t *testing.T, n int) int {
 }
 
 var (
-	procLine  = regexp.MustCompile(`(?m)^PROC (\S+) (\d+) (\d+) (\S+)\s*$`)
+	procLine  = regexp.MustCompile(`(?m)^PROC (\S+) (\d+) (\d+) (\S+) (\S+)\s*$`)
 	readyLine = regexp.MustCompile(`(?m)^READY (http://\S+)\s*$`)
 )
 
@@ -205,7 +207,8 @@ func startSplit(t *testing.T) *splitShop {
 	rand.Read(b)
 	s.prefix = "e2esplit" + hex.EncodeToString(b)
 	s.dir = t.TempDir()
-	s.port = freePortRange(t, 9)
+	// nginx, 8 instances and their 8 operator listeners.
+	s.port = freePortRange(t, 17)
 	u, err := url.Parse(s.mysqlURL)
 	if err != nil {
 		t.Fatalf("%s: %v", servicetest.MySQLEnv, err)
@@ -273,6 +276,9 @@ func startSplit(t *testing.T) *splitShop {
 		reported, _ := strconv.Atoi(m[3])
 		p := &splitProc{service: m[1], instance: inst, reported: reported, addr: m[4],
 			log: filepath.Join(s.dir, fmt.Sprintf("%s-%d.log", m[1], inst))}
+		if m[5] != "-" {
+			p.ops = "http://" + m[5]
+		}
 		p.exe = s.bin
 		if p.service == "nginx" {
 			p.exe, _ = filepath.EvalSymlinks(nginx)
@@ -300,6 +306,9 @@ func startSplit(t *testing.T) *splitShop {
 		for _, p := range ps {
 			if got := p.getenv("MINIMART_MODULES"); got != strings.Join(svc.modules, ",") {
 				t.Fatalf("%s runs MINIMART_MODULES=%q, want %q", p, got, strings.Join(svc.modules, ","))
+			}
+			if p.ops == "" || "http://"+p.getenv("MINIMART_OPS_ADDR") != p.ops {
+				t.Fatalf("%s reported the operator listener %q but runs MINIMART_OPS_ADDR=%q", p, p.ops, p.getenv("MINIMART_OPS_ADDR"))
 			}
 		}
 	}
@@ -630,7 +639,7 @@ func (s *splitShop) dumpLogsOnFailure() {
 
 // routine is a log line of a request that went well; the tail of a log on failure leaves
 // those out, so warnings and errors are not pushed out by a load's worth of them.
-var routine = regexp.MustCompile(`"msg":"http request".*"status":[1-4]\d\d,|"status":[1-4]\d\d,"bytes_sent".*"upstream_status":"[1-4]\d\d"`)
+var routine = regexp.MustCompile(`"message":"http request".*"http.response.status_code":[1-4]\d\d,|"status":[1-4]\d\d,"bytes_sent".*"upstream_status":"[1-4]\d\d"`)
 
 // tailFile is the last n lines of a file but routine ones (of its last 256 KiB).
 func tailFile(path string, n int) string {

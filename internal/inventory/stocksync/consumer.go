@@ -204,7 +204,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				attempt = 1 // it worked for a while: start the backoff again
 			}
 		}
-		c.log.Warn("stocksync: RabbitMQ connection lost or refused; reconnecting", "target", c.target,
+		c.log.WarnContext(ctx, "stocksync: RabbitMQ connection lost or refused; reconnecting", "target", c.target,
 			"attempt", attempt, "err", err)
 		sleep(ctx, events.Backoff(attempt, 100*time.Millisecond, reconnectMax))
 	}
@@ -244,7 +244,7 @@ func (c *Consumer) session(ctx context.Context, conn *amqp.Connection) (consumed
 		c.conn = nil
 		c.mu.Unlock()
 	}()
-	c.log.Info("stocksync: consuming", "target", c.target, "dead_letter_queue", c.dlq)
+	c.log.InfoContext(ctx, "stocksync: consuming", "target", c.target, "dead_letter_queue", c.dlq)
 	h := &handler{c: c, pub: pub, returns: returns}
 	for {
 		select {
@@ -295,23 +295,23 @@ func (h *handler) handle(ctx context.Context, d amqp.Delivery) error {
 			}
 			return h.retry(ctx, d, dlErr)
 		}
-		c.log.Warn("stocksync: message refused; moved to the dead-letter queue", "dead_letter_queue", c.dlq,
+		c.log.WarnContext(ctx, "stocksync: message refused; moved to the dead-letter queue", "dead_letter_queue", c.dlq,
 			"message_id", d.MessageId, "bytes", len(d.Body), "code", code, "reason", reason)
 	}
 	h.failures = 0
 	if ackErr := d.Ack(false); ackErr != nil {
 		// The broker delivers it again; a versioned update is then stale.
-		c.log.Warn("stocksync: ack failed; the message will be delivered again", "message_id", d.MessageId, "err", ackErr)
+		c.log.WarnContext(ctx, "stocksync: ack failed; the message will be delivered again", "message_id", d.MessageId, "err", ackErr)
 	}
 	switch {
 	case err != nil:
 		c.results.WithLabelValues(resultDeadLettered).Inc()
 	case applied:
 		c.results.WithLabelValues(resultApplied).Inc()
-		c.log.Debug("stocksync: applied", "message_id", d.MessageId, "update", u)
+		c.log.DebugContext(ctx, "stocksync: applied", "message_id", d.MessageId, "update", u)
 	default:
 		c.results.WithLabelValues(resultStale).Inc()
-		c.log.Debug("stocksync: stale update ignored", "message_id", d.MessageId, "update", u)
+		c.log.DebugContext(ctx, "stocksync: stale update ignored", "message_id", d.MessageId, "update", u)
 	}
 	return nil
 }
@@ -322,7 +322,7 @@ func (h *handler) handle(ctx context.Context, d amqp.Delivery) error {
 func (h *handler) retry(ctx context.Context, d amqp.Delivery, cause error) error {
 	h.failures++
 	delay := events.Backoff(h.failures, retryBase, retryMax)
-	h.c.log.Warn("stocksync: message failed; returning it to the queue", "message_id", d.MessageId,
+	h.c.log.WarnContext(ctx, "stocksync: message failed; returning it to the queue", "message_id", d.MessageId,
 		"redelivered", d.Redelivered, "retry_in", delay, "err", cause)
 	sleep(ctx, delay)
 	if ctx.Err() != nil {

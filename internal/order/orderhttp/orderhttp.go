@@ -15,6 +15,7 @@ import (
 	"github.com/minimart/minimart/internal/platform/auth"
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/logging"
 	"github.com/minimart/minimart/internal/platform/web"
 )
 
@@ -72,6 +73,7 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	logging.SetOrderNo(r.Context(), o.OrderNo)
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
@@ -149,6 +151,7 @@ func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	logging.SetOrderNo(r.Context(), o.OrderNo)
 	web.WriteJSON(w, http.StatusOK, forBuyer(o))
 	return nil
 }
@@ -162,6 +165,7 @@ func (h *handlers) cancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	logging.SetOrderNo(r.Context(), o.OrderNo)
 	web.WriteJSON(w, http.StatusOK, forBuyer(o))
 	return nil
 }

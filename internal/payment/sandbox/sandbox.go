@@ -305,7 +305,7 @@ func (p *Provider) RunNotifier(ctx context.Context, c payment.Claimant) error {
 	for {
 		n, err := p.sendDue(ctx, c)
 		if err != nil && ctx.Err() == nil {
-			p.log.Warn("sandbox notifies not sent; trying again", slog.String("error", err.Error()))
+			p.log.WarnContext(ctx, "sandbox notifies not sent; trying again", slog.String("error", err.Error()))
 		}
 		if n == notifyBatch {
 			continue // more are due
@@ -388,7 +388,7 @@ func (p *Provider) send(ctx context.Context, o owed) error {
 		return err
 	}
 	if p.now().Sub(o.createdAt) > notifyGiveUp {
-		p.log.Warn("sandbox notify never acknowledged; giving up (the shop's active query finds the result)",
+		p.log.WarnContext(ctx, "sandbox notify never acknowledged; giving up (the shop's active query finds the result)",
 			slog.String("notify", o.id), slog.String("url", o.url), slog.Int("attempts", o.attempts+1))
 		_, err := p.db.Write().ExecContext(ctx, "DELETE FROM sandbox_notifies WHERE id = ?", o.id)
 		return err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/ids"
+	"github.com/minimart/minimart/internal/platform/logging"
 	"github.com/minimart/minimart/internal/platform/web"
 )
 
@@ -230,6 +231,7 @@ func (t *Tokens) Buyer(next http.Handler) http.Handler {
 			web.WriteError(w, r, err)
 			return
 		}
+		logging.SetUserID(r.Context(), int64(p.ID))
 		if p.Audience != AudienceBuyer {
 			web.WriteError(w, r, ErrForbidden.Withf("this endpoint is for buyer accounts"))
 			return
@@ -249,6 +251,7 @@ func (t *Tokens) Staff(roles ...string) func(http.Handler) http.Handler {
 				web.WriteError(w, r, err)
 				return
 			}
+			logging.SetUserID(r.Context(), int64(p.ID))
 			forbidden := ErrForbidden.Withf("this endpoint needs the %s role", strings.Join(roles, " or "))
 			if p.Audience != AudienceStaff {
 				web.WriteError(w, r, forbidden)

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -28,6 +29,7 @@ type Var struct {
 // Vars lists every variable Minimart reads.
 var Vars = []Var{
 	{Name: "MINIMART_ADDR", Default: ":8080", Help: "listen address (flag --addr)"},
+	{Name: "MINIMART_OPS_ADDR", Default: "127.0.0.1:9090", Help: "operator listener: /metrics (Prometheus scrapes it), /debug/pprof and /readyz with each check's details; keep it off the public network; off = none"},
 	{Name: "MINIMART_TLS_CERT_FILE", Default: "", Help: "PEM certificate (chain) to serve HTTPS with HTTP/2 and HSTS directly, without a proxy; set with MINIMART_TLS_KEY_FILE; empty = plain HTTP"},
 	{Name: "MINIMART_TLS_KEY_FILE", Default: "", Help: "PEM private key of MINIMART_TLS_CERT_FILE"},
 	{Name: "MINIMART_DATA_DIR", Default: "./data", Help: "data directory: SQLite file, signing key, uploads (flag --data-dir)"},
@@ -99,7 +101,9 @@ var Vars = []Var{
 
 // Config is the validated configuration of one process.
 type Config struct {
-	Addr               string
+	Addr string
+	// OpsAddr is the operator listener's address; empty when MINIMART_OPS_ADDR is off.
+	OpsAddr            string
 	DataDir            string
 	DBURL              string
 	RedisURL           string
@@ -233,6 +237,7 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 	l := loader{getenv: getenv}
 	c := Config{
 		Addr:              l.str("MINIMART_ADDR"),
+		OpsAddr:           l.str("MINIMART_OPS_ADDR"),
 		DataDir:           l.str("MINIMART_DATA_DIR"),
 		DBURL:             l.url("MINIMART_DB_URL", "mysql", "sqlite"),
 		RedisURL:          l.url("MINIMART_REDIS_URL", "redis", "rediss"),
@@ -313,6 +318,14 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 	}
 	if o.Addr != "" {
 		c.Addr = o.Addr
+	}
+	switch {
+	case c.OpsAddr == "off":
+		c.OpsAddr = ""
+	case !validListenAddr(c.OpsAddr):
+		l.fail("MINIMART_OPS_ADDR", fmt.Sprintf("%q is not host:port (e.g. 127.0.0.1:9090 or :9090) nor off", c.OpsAddr))
+	case c.OpsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0"):
+		l.fail("MINIMART_OPS_ADDR", fmt.Sprintf("is %s, the same as MINIMART_ADDR; the operator listener needs its own port", c.OpsAddr))
 	}
 	if o.DataDir != "" {
 		c.DataDir = o.DataDir
@@ -431,6 +444,16 @@ type loader struct {
 
 func (l *loader) fail(name, problem string) {
 	l.errs = append(l.errs, &Error{Var: name, Problem: problem})
+}
+
+// validListenAddr reports whether addr is host:port with a port net.Listen accepts.
+func validListenAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 func (l *loader) str(name string) string {

@@ -26,6 +26,32 @@ func TestDefaultsAreTheEmbeddedShape(t *testing.T) {
 	}
 }
 
+// The operator listener is on loopback unless told otherwise, can be turned off, and must
+// be an address of its own.
+func TestOpsAddr(t *testing.T) {
+	for _, tt := range []struct {
+		value, want, problem string
+	}{
+		{"", "127.0.0.1:9090", ""},
+		{":9091", ":9091", ""},
+		{"off", "", ""},
+		{"9090", "", "is not host:port"},
+		{"127.0.0.1:99999", "", "is not host:port"},
+		{":8080", "", "the same as MINIMART_ADDR"},
+	} {
+		c, err := config.Load(env(map[string]string{"MINIMART_OPS_ADDR": tt.value}), config.Overrides{})
+		if tt.problem == "" {
+			if err != nil || c.OpsAddr != tt.want {
+				t.Errorf("MINIMART_OPS_ADDR=%q: %q, %v; want %q", tt.value, c.OpsAddr, err, tt.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "MINIMART_OPS_ADDR") || !strings.Contains(err.Error(), tt.problem) {
+			t.Errorf("MINIMART_OPS_ADDR=%q: error %v, want one naming the variable and saying %q", tt.value, err, tt.problem)
+		}
+	}
+}
+
 func TestBadValuesNameTheVariableAndHideSecrets(t *testing.T) {
 	const secret = "hunter2-topsecret"
 	cases := []struct {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/minimart/minimart/internal/platform/clip"
 )
@@ -45,6 +46,9 @@ type AMQPOptions struct {
 	// Metrics, if not nil, counts handler failures, retries and dead letters of this
 	// bus's consumers.
 	Metrics *Metrics
+	// Tracer, if not nil, makes a consumer span for each handling of a message, a child of
+	// the span that published it (its traceparent header); nil is tracing off.
+	Tracer trace.Tracer
 }
 
 func (o AMQPOptions) withDefaults() AMQPOptions {
@@ -361,6 +365,7 @@ func (b *AMQP) Subscribe(consumer string, types []string, h Handler) error {
 		c = &amqpConsumer{name: consumer, queue: b.opts.QueuePrefix + consumer}
 		b.consumers[consumer] = c
 		b.order = append(b.order, consumer)
+		b.opts.Metrics.consumerStarted(consumer)
 	}
 	c.mu.Lock()
 	c.subs = append(c.subs, s)
@@ -485,6 +490,7 @@ func (b *AMQP) Publish(ctx context.Context, evs ...Event) error {
 			continue
 		}
 		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, b.opts.Exchange, e.Type, false, false, amqp.Publishing{
+			Headers:      originHeaders(e.Origin),
 			ContentType:  "application/json",
 			DeliveryMode: amqp.Persistent,
 			MessageId:    e.ID.String(),
@@ -665,8 +671,12 @@ func (b *AMQP) process(ctx context.Context, conn *amqp.Connection, c *amqpConsum
 		b.giveUp(conn, c, mv, d, failures+1, err, requeueLater)
 		return
 	}
-	err = b.handle(withAttempt(ctx, failures+1), c, e)
+	e.Origin = originOf(d.Headers)
+	hctx, end := startConsumer(withAttempt(ctx, failures+1), b.opts.Tracer, c.name, e)
+	err = b.handle(hctx, c, e)
+	end(err)
 	if err == nil {
+		b.opts.Metrics.observeConsumerLag(c.name, e.OccurredAt)
 		b.ack(c, d)
 		return
 	}
@@ -686,14 +696,14 @@ func (b *AMQP) process(ctx context.Context, conn *amqp.Connection, c *amqpConsum
 	p := forward(d, h)
 	p.Expiration = strconv.FormatInt(max(wait.Milliseconds(), 1), 10)
 	if err := b.move(conn, c, mv, c.queue+".retry", p); err != nil {
-		b.log.Warn("events: handler failed and the message could not be moved to the retry queue; requeued",
+		b.log.WarnContext(hctx, "events: handler failed and the message could not be moved to the retry queue; requeued",
 			"consumer", c.name, "event_type", e.Type, "event_id", e.ID, "attempt", n,
 			"retry_in", b.opts.RetryDelay, "err", err)
 		requeueLater(d)
 		return
 	}
 	b.opts.Metrics.incRetried(c.name)
-	b.log.Warn("events: handler failed; message will be retried", "consumer", c.name,
+	b.log.WarnContext(hctx, "events: handler failed; message will be retried", "consumer", c.name,
 		"event_type", e.Type, "event_id", e.ID, "attempt", n, "retry_in", wait, "err", err)
 	b.ack(c, d)
 }
@@ -712,7 +722,7 @@ func (b *AMQP) giveUp(conn *amqp.Connection, c *amqpConsumer, mv *mover, d amqp.
 		return
 	}
 	b.opts.Metrics.incDeadLettered(c.name)
-	b.log.Error("events: message dead-lettered", "consumer", c.name, "queue", c.queue+".dlq",
+	b.log.ErrorContext(originOf(d.Headers).Context(context.Background()), "events: message dead-lettered", "consumer", c.name, "queue", c.queue+".dlq",
 		"message_id", d.MessageId, "routing_key", h[HeaderRoutingKey], "attempts", attempts, "err", cause)
 	b.ack(c, d)
 }
@@ -822,6 +832,28 @@ func carriedHeaders(d amqp.Delivery) amqp.Table {
 	return h
 }
 
+// originHeaders are the message headers that carry o; nil when it is empty.
+func originHeaders(o Origin) amqp.Table {
+	if o == (Origin{}) {
+		return nil
+	}
+	h := amqp.Table{}
+	if o.TraceParent != "" {
+		h[HeaderTraceParent] = o.TraceParent
+	}
+	if o.RequestID != "" {
+		h[HeaderRequestID] = o.RequestID
+	}
+	return h
+}
+
+// originOf reads an event's origin from its message's headers.
+func originOf(h amqp.Table) Origin {
+	tp, _ := h[HeaderTraceParent].(string)
+	rid, _ := h[HeaderRequestID].(string)
+	return Origin{TraceParent: tp, RequestID: rid}
+}
+
 // headerInt reads a non-negative integer header; 0 if absent or not a number.
 func headerInt(h amqp.Table, key string) int {
 	var n int64
@@ -856,7 +888,7 @@ func (b *AMQP) handle(ctx context.Context, c *amqpConsumer, e Event) error {
 	matched, err := callMatching(ctx, subs, e)
 	if !matched {
 		// A binding left from an earlier subscription; no handler of this process wants it.
-		b.log.Warn("events: no handler for event; acknowledged", "consumer", c.name,
+		b.log.WarnContext(ctx, "events: no handler for event; acknowledged", "consumer", c.name,
 			"event_type", e.Type, "event_id", e.ID)
 		return nil
 	}

@@ -37,6 +37,9 @@ type Event struct {
 	Key        string          `json:"key"`         // aggregate id
 	Version    int             `json:"version"`     // payload schema version, starts at 1
 	Payload    json.RawMessage `json:"payload"`
+	// Origin is the request and trace that caused the event, carried beside the envelope
+	// (see Origin). Outbox.Write sets it from its context when it is empty.
+	Origin Origin `json:"-"`
 }
 
 // maxTypeLen bounds an event type so it fits the outbox column and an AMQP routing key.

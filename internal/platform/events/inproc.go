@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -40,6 +42,9 @@ type InProcOptions struct {
 	MaxAttempts int
 	// Metrics, if not nil, counts the consumers' handler failures, retries and dead letters.
 	Metrics *Metrics
+	// Tracer, if not nil, makes a consumer span for each handling of a delivery, a child
+	// of the span that published its event; nil is tracing off.
+	Tracer trace.Tracer
 }
 
 func (o InProcOptions) withDefaults() InProcOptions {
@@ -150,6 +155,7 @@ func (b *InProc) Subscribe(consumer string, types []string, h Handler) error {
 	if !existed {
 		b.consumers[consumer] = c
 		b.order = append(b.order, consumer)
+		b.opts.Metrics.consumerStarted(consumer)
 		if b.runCtx != nil {
 			b.startWorkerLocked(c)
 		}
@@ -225,14 +231,16 @@ func (b *InProc) record(ctx context.Context, tx *sqldb.Tx, rows []deliveryRow) e
 	for start := 0; start < len(rows); start += insertChunk {
 		chunk := rows[start:min(start+insertChunk, len(rows))]
 		var q strings.Builder
-		q.WriteString("INSERT INTO event_deliveries (consumer, event_id, type, payload, attempts, next_attempt_at, created_at) VALUES ")
-		args := make([]any, 0, len(chunk)*6)
+		q.WriteString("INSERT INTO event_deliveries (consumer, event_id, type, payload, attempts, next_attempt_at, created_at," +
+			" trace_parent, request_id) VALUES ")
+		args := make([]any, 0, len(chunk)*8)
 		for i, r := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(?, ?, ?, ?, 0, ?, ?)")
-			args = append(args, r.consumer.name, int64(r.event.ID), r.event.Type, string(r.body), now, now)
+			q.WriteString("(?, ?, ?, ?, 0, ?, ?, ?, ?)")
+			args = append(args, r.consumer.name, int64(r.event.ID), r.event.Type, string(r.body), now, now,
+				sqldb.NullString(r.event.Origin.TraceParent), sqldb.NullString(r.event.Origin.RequestID))
 		}
 		q.WriteString(ignore)
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
@@ -424,6 +432,7 @@ type claimedDelivery struct {
 	typ      string
 	payload  []byte
 	attempts int // handler failures before this try
+	origin   Origin
 }
 
 // outcome is what became of one claimed delivery.
@@ -496,10 +505,14 @@ func (b *InProc) deliver(ctx, hctx context.Context, c *inprocConsumer, d claimed
 		// Written by Publish from a valid event: this can only be damage, and it never heals.
 		return outcome{kind: deadLettered, err: fmt.Errorf("unreadable delivery: %w", err)}
 	}
+	e.Origin = d.origin
 	n := d.attempts + 1
-	err = c.handle(withAttempt(hctx, n), b.log, e)
+	hctx, end := startConsumer(withAttempt(hctx, n), b.opts.Tracer, c.name, e)
+	err = c.handle(hctx, b.log, e)
+	end(err)
 	switch {
 	case err == nil:
+		b.opts.Metrics.observeConsumerLag(c.name, e.OccurredAt)
 		return outcome{kind: handled}
 	case ctx.Err() != nil:
 		return outcome{kind: released} // stopping: not the handler's fault
@@ -546,7 +559,7 @@ func (b *InProc) claim(ctx context.Context, consumer string) ([]claimedDelivery,
 		return nil, time.Time{}, fmt.Errorf("claim deliveries: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	q, err := tx.QueryContext(ctx, "SELECT event_id, type, payload, attempts FROM event_deliveries WHERE "+due+
+	q, err := tx.QueryContext(ctx, "SELECT event_id, type, payload, attempts, trace_parent, request_id FROM event_deliveries WHERE "+due+
 		" ORDER BY event_id LIMIT ?"+b.db.SkipLocked(), append(args, b.opts.Batch)...)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("claim deliveries: %w", err)
@@ -554,10 +567,12 @@ func (b *InProc) claim(ctx context.Context, consumer string) ([]claimedDelivery,
 	var ds []claimedDelivery
 	for q.Next() {
 		var d claimedDelivery
-		if err := q.Scan(&d.eventID, &d.typ, &d.payload, &d.attempts); err != nil {
+		var traceParent, requestID sql.NullString
+		if err := q.Scan(&d.eventID, &d.typ, &d.payload, &d.attempts, &traceParent, &requestID); err != nil {
 			q.Close()
 			return nil, time.Time{}, fmt.Errorf("claim deliveries: scan: %w", err)
 		}
+		d.origin = Origin{TraceParent: traceParent.String, RequestID: requestID.String}
 		ds = append(ds, d)
 	}
 	if err := q.Close(); err != nil {
@@ -674,14 +689,15 @@ func (b *InProc) report(ctx context.Context, consumer string, ds []claimedDelive
 		switch o.kind {
 		case failed:
 			b.opts.Metrics.incRetried(consumer)
-			b.log.WarnContext(ctx, "events: handler failed; delivery will be retried", "consumer", consumer,
+			// With the event's origin, so the line names the request that caused the event.
+			b.log.WarnContext(d.origin.Context(ctx), "events: handler failed; delivery will be retried", "consumer", consumer,
 				"event_type", d.typ, "event_id", d.eventID, "attempt", d.attempts+1, "retry_in", o.wait, "err", o.err)
 		case deadLettered:
 			if !slices.Contains(dead, d.eventID) {
 				continue // taken over meanwhile: its new holder decides
 			}
 			b.opts.Metrics.incDeadLettered(consumer)
-			b.log.ErrorContext(ctx, "events: delivery dead-lettered", "consumer", consumer,
+			b.log.ErrorContext(d.origin.Context(ctx), "events: delivery dead-lettered", "consumer", consumer,
 				"event_type", d.typ, "event_id", d.eventID, "attempts", d.attempts+1, "err", o.err)
 		}
 	}

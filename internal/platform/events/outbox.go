@@ -38,7 +38,8 @@ const insertChunk = 500
 
 // Write inserts evs in tx. Once tx commits, relays sharing this Outbox are woken; if it
 // rolls back, nothing was written and nothing is published. An event without OccurredAt
-// gets the current time.
+// gets the current time; one without an Origin gets ctx's (OriginFrom), so its consumers
+// continue the request's trace and log its request id.
 func (o *Outbox) Write(ctx context.Context, tx *sqldb.Tx, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -47,11 +48,12 @@ func (o *Outbox) Write(ctx context.Context, tx *sqldb.Tx, evs ...Event) error {
 		return errors.New("events: outbox write needs a transaction")
 	}
 	now := time.Now().UTC()
+	origin := OriginFrom(ctx)
 	for start := 0; start < len(evs); start += insertChunk {
 		chunk := evs[start:min(start+insertChunk, len(evs))]
 		var q strings.Builder
-		q.WriteString("INSERT INTO outbox_events (id, type, event_key, payload, created_at, attempts) VALUES ")
-		args := make([]any, 0, len(chunk)*5)
+		q.WriteString("INSERT INTO outbox_events (id, type, event_key, payload, created_at, attempts, trace_parent, request_id) VALUES ")
+		args := make([]any, 0, len(chunk)*7)
 		for i, e := range chunk {
 			if e.OccurredAt.IsZero() {
 				e.OccurredAt = now
@@ -67,8 +69,12 @@ func (o *Outbox) Write(ctx context.Context, tx *sqldb.Tx, evs ...Event) error {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(?, ?, ?, ?, ?, 0)")
-			args = append(args, int64(e.ID), e.Type, e.Key, string(body), sqldb.Time(now))
+			if e.Origin == (Origin{}) {
+				e.Origin = origin
+			}
+			q.WriteString("(?, ?, ?, ?, ?, 0, ?, ?)")
+			args = append(args, int64(e.ID), e.Type, e.Key, string(body), sqldb.Time(now),
+				sqldb.NullString(e.Origin.TraceParent), sqldb.NullString(e.Origin.RequestID))
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("outbox: insert %d events: %w", len(chunk), err)

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/minimart/minimart/internal/platform/clip"
 	"github.com/minimart/minimart/internal/platform/ids"
 	"github.com/minimart/minimart/internal/platform/sqldb"
@@ -34,6 +36,9 @@ type RelayOptions struct {
 	// Metrics, if not nil, counts published events, and dead letters of unreadable rows
 	// (with consumer "").
 	Metrics *Metrics
+	// Tracer, if not nil, makes a producer span for each event published whose writer was
+	// traced, continuing the writer's trace; nil is tracing off.
+	Tracer trace.Tracer
 }
 
 // Claimant is the liveness registration claims are tied to (liveness.Instance): claims name
@@ -169,6 +174,22 @@ func (r *Relay) Pending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// OldestPending is the age of the oldest event not yet published (0 when none waits): an
+// outbox that stops draining shows here before anywhere else.
+func (r *Relay) OldestPending(ctx context.Context) (time.Duration, error) {
+	var created time.Time
+	// The index (published_at, id) puts unpublished rows first, and ids grow with time.
+	err := r.db.Read().QueryRowContext(ctx,
+		"SELECT created_at FROM outbox_events WHERE published_at IS NULL ORDER BY published_at, id LIMIT 1").Scan(&created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("outbox oldest pending: %w", err)
+	}
+	return max(time.Since(created), 0), nil
+}
+
 // backlogger is a bus with its own queue of work not yet done (InProc's deliveries).
 type backlogger interface {
 	backlog(ctx context.Context) (int, error)
@@ -184,6 +205,7 @@ type claimedRow struct {
 	typ      string
 	payload  []byte
 	attempts int // failed tries
+	origin   Origin
 }
 
 // failure is why one claimed row was not published.
@@ -217,10 +239,12 @@ func (r *Relay) pass(ctx context.Context) (passResult, error) {
 			failed[row.id] = failure{err: fmt.Errorf("unreadable outbox row: %w", err), unreadable: true}
 			continue
 		}
+		e.Origin = row.origin
 		evs = append(evs, e)
 	}
 
 	var pubErr error
+	endSpans := startPublish(r.opts.Tracer, evs)
 	if len(evs) > 0 {
 		pctx, cancel := context.WithTimeout(ctx, r.opts.Lease)
 		pubErr = r.pub.Publish(pctx, evs...)
@@ -238,6 +262,7 @@ func (r *Relay) pass(ctx context.Context) (passResult, error) {
 			failed[e.ID] = failure{err: pubErr}
 		}
 	}
+	endSpans(func(id ids.ID) error { return failed[id].err })
 
 	// Record the outcome even when ctx was cancelled during Publish: what the bus accepted
 	// must not be published again needlessly, and claims must not linger until the lease ends.
@@ -282,7 +307,7 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 		dead, arg := r.claimant.Dead("claimed_by")
 		free, args = free+" OR "+dead+" OR claimed_by = ?", append(args, arg, r.claimant.ID())
 	}
-	q, err := tx.QueryContext(ctx, "SELECT id, type, payload, attempts FROM outbox_events"+
+	q, err := tx.QueryContext(ctx, "SELECT id, type, payload, attempts, trace_parent, request_id FROM outbox_events"+
 		" WHERE published_at IS NULL AND ("+free+")"+
 		" ORDER BY id LIMIT ?"+r.db.SkipLocked(), append(args, r.opts.Batch)...)
 	if err != nil {
@@ -291,10 +316,12 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	var rows []claimedRow
 	for q.Next() {
 		var row claimedRow
-		if err := q.Scan(&row.id, &row.typ, &row.payload, &row.attempts); err != nil {
+		var traceParent, requestID sql.NullString
+		if err := q.Scan(&row.id, &row.typ, &row.payload, &row.attempts, &traceParent, &requestID); err != nil {
 			q.Close()
 			return nil, fmt.Errorf("outbox claim: scan: %w", err)
 		}
+		row.origin = Origin{TraceParent: traceParent.String, RequestID: requestID.String}
 		rows = append(rows, row)
 	}
 	if err := q.Close(); err != nil {
@@ -405,12 +432,13 @@ func (r *Relay) deadLetter(ctx context.Context, tx *sqldb.Tx, row claimedRow, f 
 
 // report logs and counts what a pass did, once it is committed.
 func (r *Relay) report(ctx context.Context, rows []claimedRow, evs []Event, failed map[ids.ID]failure, out recorded) {
-	types := make(map[ids.ID]string, len(evs))
+	byID := make(map[ids.ID]Event, len(evs))
 	for _, e := range evs {
-		types[e.ID] = e.Type
+		byID[e.ID] = e
 	}
 	for _, id := range out.done {
-		r.opts.Metrics.incPublished(types[id])
+		r.opts.Metrics.incPublished(byID[id].Type)
+		r.opts.Metrics.observeRelayLag(byID[id].OccurredAt)
 	}
 	for _, row := range rows {
 		if !slices.Contains(out.dead, row.id) {

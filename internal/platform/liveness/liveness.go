@@ -94,13 +94,13 @@ func (i *Instance) Run(ctx context.Context) error {
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			defer cancel()
 			if _, err := i.db.Write().ExecContext(dctx, "DELETE FROM instances WHERE id = ?", i.id); err != nil {
-				i.log.Warn("instance not removed; its claims free up once its heartbeat is stale", slog.String("error", err.Error()))
+				i.log.WarnContext(ctx, "instance not removed; its claims free up once its heartbeat is stale", slog.String("error", err.Error()))
 			}
 			return nil
 		case <-t.C:
 		}
 		if err := i.beat(ctx); err != nil && ctx.Err() == nil {
-			i.log.Warn("instance heartbeat failed", slog.String("error", err.Error()))
+			i.log.WarnContext(ctx, "instance heartbeat failed", slog.String("error", err.Error()))
 		}
 	}
 }

@@ -23,6 +23,10 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/minimart/minimart/internal/platform/errs"
 	"github.com/minimart/minimart/internal/platform/web"
@@ -59,6 +63,9 @@ type Options struct {
 	}
 	Log       *slog.Logger      // nil means slog.Default()
 	Transport http.RoundTripper // nil means a keep-alive transport tuned for many calls to few hosts
+	// Tracer, if not nil, makes a client span of every attempt and sends its traceparent,
+	// so the peer's spans join the caller's trace; nil is tracing off.
+	Tracer trace.Tracer
 }
 
 // hostResolver is Options.Resolver: the part of *net.Resolver a dns:// target needs.
@@ -74,6 +81,7 @@ type Client struct {
 	attempts int
 	known    map[string]*errs.Error
 	log      *slog.Logger
+	tracer   trace.Tracer
 	http     *http.Client
 	ownConns *http.Transport // closed on Close; nil when the caller supplied the transport
 	pool     *pool
@@ -103,6 +111,7 @@ func New(o Options) (*Client, error) {
 		attempts: o.Attempts,
 		known:    make(map[string]*errs.Error, len(o.Known)),
 		log:      o.Log,
+		tracer:   o.Tracer,
 	}
 	if c.attempts <= 0 {
 		c.attempts = 3
@@ -201,7 +210,7 @@ func (c *Client) resolve(ctx context.Context, r hostResolver, t target) {
 	hosts, err := r.LookupHost(lctx, t.dnsHost)
 	if err != nil || len(hosts) == 0 {
 		if ctx.Err() == nil {
-			c.log.Warn("peer name did not resolve; keeping the last known addresses",
+			c.log.WarnContext(ctx, "peer name did not resolve; keeping the last known addresses",
 				slog.String("host", t.dnsHost), slog.Any("error", err))
 		}
 		return
@@ -215,7 +224,7 @@ func (c *Client) resolve(ctx context.Context, r hostResolver, t target) {
 		}
 	}
 	if len(addrs) == 0 {
-		c.log.Warn("peer name resolved to no usable address; keeping the last known addresses",
+		c.log.WarnContext(ctx, "peer name resolved to no usable address; keeping the last known addresses",
 			slog.String("host", t.dnsHost), slog.Any("answer", hosts))
 		return
 	}
@@ -223,7 +232,7 @@ func (c *Client) resolve(ctx context.Context, r hostResolver, t target) {
 	slices.Sort(addrs)
 	addrs = slices.Compact(addrs)
 	if c.pool.set(addrs) {
-		c.log.Info("peer addresses changed", slog.Any("addresses", addrs))
+		c.log.InfoContext(ctx, "peer addresses changed", slog.Any("addresses", addrs))
 	}
 }
 
@@ -319,7 +328,7 @@ func (c *Client) try(ctx context.Context, method, path string, body []byte, out 
 			return ctx.Err()
 		}
 		c.pool.cool(addr)
-		c.log.Warn("peer call failed", slog.String("address", addr), slog.String("method", method),
+		c.log.WarnContext(ctx, "peer call failed", slog.String("address", addr), slog.String("method", method),
 			slog.String("path", path), slog.Int("attempt", n), slog.Int("attempts", attempts),
 			slog.String("error", b.Error()))
 	}
@@ -332,11 +341,31 @@ func (c *Client) try(ctx context.Context, method, path string, body []byte, out 
 func (c *Client) attempt(ctx context.Context, addr, method, path string, body []byte, out any) error {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	var span trace.Span
+	if c.tracer != nil {
+		actx, span = c.tracer.Start(actx, method+" "+c.module, trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("server.address", addr),
+				attribute.String("url.path", path), attribute.String("peer.service", c.module)))
+		defer span.End()
+	}
 	req, err := c.newRequest(actx, method, addr+path, body)
 	if err != nil {
 		return fmt.Errorf("peer %s: build %s %s: %w", c.module, method, path, err)
 	}
+	if span != nil {
+		propagation.TraceContext{}.Inject(actx, propagation.HeaderCarrier(req.Header))
+	}
 	resp, err := c.http.Do(req)
+	if span != nil {
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		} else {
+			span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+			if resp.StatusCode >= 500 {
+				span.SetStatus(codes.Error, resp.Status)
+			}
+		}
+	}
 	if err != nil {
 		return &badAnswer{err}
 	}

@@ -126,8 +126,7 @@ func (l *Limiter) check(r *http.Request, rule Rule) error {
 func (l *Limiter) count(ctx context.Context, key string, limit Limit) time.Duration {
 	n, remaining, err := l.counters.Incr(ctx, "ratelimit:"+key, limit.Per)
 	if err != nil {
-		l.log.WarnContext(ctx, "rate limiter unavailable; request let through",
-			slog.String("error", err.Error()), slog.String("request_id", web.RequestIDFrom(ctx)))
+		l.log.WarnContext(ctx, "rate limiter unavailable; request let through", slog.String("error", err.Error()))
 		return 0
 	}
 	if n <= limit.N {

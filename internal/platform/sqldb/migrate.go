@@ -103,3 +103,56 @@ func (db *DB) namedLock(ctx context.Context, name string) (func(), error) {
 		conn.Close()
 	}, nil
 }
+
+// SchemaVersions is the applied version of each set's schema, by module, as its version
+// table records it (0: nothing applied).
+func (db *DB) SchemaVersions(ctx context.Context, sets ...Migrations) (map[string]int64, error) {
+	out := make(map[string]int64, len(sets))
+	for _, m := range sets {
+		p, err := db.provider(m)
+		if err != nil {
+			return nil, err
+		}
+		v, err := p.GetDBVersion(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("schema version of %s: %w", m.Module, err)
+		}
+		out[m.Module] = v
+	}
+	return out, nil
+}
+
+// KnownVersions is the newest version of each set's schema this binary embeds, by module.
+func (db *DB) KnownVersions(sets ...Migrations) (map[string]int64, error) {
+	out := make(map[string]int64, len(sets))
+	for _, m := range sets {
+		p, err := db.provider(m)
+		if err != nil {
+			return nil, err
+		}
+		var newest int64
+		for _, s := range p.ListSources() {
+			newest = max(newest, s.Version)
+		}
+		out[m.Module] = newest
+	}
+	return out, nil
+}
+
+// MigrateTo applies each set's migrations up to the version versions names for its module
+// (a restore recreates the schema its rows were taken from; the next start migrates on).
+func (db *DB) MigrateTo(ctx context.Context, versions map[string]int64, sets ...Migrations) error {
+	for _, m := range sets {
+		if versions[m.Module] == 0 {
+			continue
+		}
+		p, err := db.provider(m)
+		if err != nil {
+			return err
+		}
+		if _, err := p.UpTo(ctx, versions[m.Module]); err != nil {
+			return fmt.Errorf("migrate %s to %d: %w", m.Module, versions[m.Module], err)
+		}
+	}
+	return nil
+}

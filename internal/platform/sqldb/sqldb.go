@@ -6,6 +6,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"go.opentelemetry.io/otel/trace"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -52,11 +54,18 @@ type Querier interface {
 // Option tunes Open.
 type Option func(*options)
 
-type options struct{ log *slog.Logger }
+type options struct {
+	log    *slog.Logger
+	tracer trace.Tracer
+}
 
 // WithLogger sends what the MySQL driver itself reports (a connection that died under it,
 // say) to log, at warn, instead of as plain "[mysql] …" lines on stderr.
 func WithLogger(log *slog.Logger) Option { return func(o *options) { o.log = log } }
+
+// WithTracer makes a span of every statement run under a traced context (see trace.go).
+// A nil tracer is tracing off: the driver is not wrapped.
+func WithTracer(tracer trace.Tracer) Option { return func(o *options) { o.tracer = tracer } }
 
 // Open connects to the database named by rawURL: "" means SQLite at dataDir/minimart.db,
 // "sqlite:///abs/path.db" or "sqlite:rel/path.db" a given SQLite file, and
@@ -70,15 +79,15 @@ func Open(ctx context.Context, rawURL, dataDir string, opts ...Option) (*DB, err
 	var err error
 	switch {
 	case rawURL == "":
-		db, err = openSQLite(filepath.Join(dataDir, "minimart.db"))
+		db, err = openSQLite(filepath.Join(dataDir, "minimart.db"), o.tracer)
 	case strings.HasPrefix(rawURL, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
 		if path == "" {
 			return nil, errors.New("sqlite URL names no file")
 		}
-		db, err = openSQLite(path)
+		db, err = openSQLite(path, o.tracer)
 	case strings.HasPrefix(rawURL, "mysql://"):
-		db, err = openMySQL(rawURL, o.log)
+		db, err = openMySQL(rawURL, o.log, o.tracer)
 	default:
 		return nil, errors.New("unsupported scheme: want mysql://user:pass@host:3306/db or sqlite:path")
 	}
@@ -94,7 +103,7 @@ func Open(ctx context.Context, rawURL, dataDir string, opts ...Option) (*DB, err
 	return db, nil
 }
 
-func openSQLite(path string) (*DB, error) {
+func openSQLite(path string, tracer trace.Tracer) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
@@ -102,14 +111,24 @@ func openSQLite(path string) (*DB, error) {
 	}
 	base := "file:" + filepath.ToSlash(path) + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	open := func(dsn string) (*sql.DB, error) {
+		c, err := newStmtCachingConnector(dsn)
+		if err != nil {
+			return nil, err
+		}
+		if tracer != nil {
+			return sql.OpenDB(tracedConnector{Connector: c, tracer: tracer, system: "sqlite"}), nil
+		}
+		return sql.OpenDB(c), nil
+	}
+	write, err := open(base + "&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	read, err := open(base + "&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -123,10 +142,10 @@ func openSQLite(path string) (*DB, error) {
 type driverLog struct{ log *slog.Logger }
 
 func (d driverLog) Print(v ...any) {
-	d.log.Warn("mysql driver", slog.String("message", strings.TrimSpace(fmt.Sprint(v...))))
+	d.log.Warn("mysql driver", slog.String("error.message", strings.TrimSpace(fmt.Sprint(v...))))
 }
 
-func openMySQL(rawURL string, log *slog.Logger) (*DB, error) {
+func openMySQL(rawURL string, log *slog.Logger, tracer trace.Tracer) (*DB, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, errors.New("not a valid URL")
@@ -162,9 +181,13 @@ func openMySQL(rawURL string, log *slog.Logger) (*DB, error) {
 		}
 		maxOpen = n
 	}
-	connector, err := mysql.NewConnector(cfg)
+	var connector driver.Connector
+	connector, err = mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if tracer != nil {
+		connector = tracedConnector{Connector: connector, tracer: tracer, system: "mysql"}
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(maxOpen)

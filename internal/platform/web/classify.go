@@ -14,7 +14,8 @@ import (
 // not know, which stays 500 internal.
 type Classifier func(error) *errs.Error
 
-const classifierKey ctxKey = 100
+// classifierKey holds the classifiers outside Observe, which has no request state to keep them in.
+type classifierKey struct{}
 
 // ClassifyErrors makes WriteError, under it, answer classify(err) for an error that is not
 // an application error and that classify recognises. Such an answer is an outage of
@@ -36,7 +37,7 @@ func ClassifyErrors(classify ...Classifier) Middleware {
 				next.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), classifierKey, classify)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), classifierKey{}, classify)))
 		})
 	}
 }
@@ -47,7 +48,7 @@ func classified(ctx context.Context, err error) *errs.Error {
 	if st := stateFrom(ctx); st != nil && st.classify != nil {
 		list = st.classify
 	} else {
-		list, _ = ctx.Value(classifierKey).([]Classifier)
+		list, _ = ctx.Value(classifierKey{}).([]Classifier)
 	}
 	for _, c := range list {
 		if e := c(err); e != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/minimart/minimart/internal/platform/errs"
+	"github.com/minimart/minimart/internal/platform/logging"
 	"github.com/minimart/minimart/internal/platform/web"
 )
 
@@ -36,15 +37,15 @@ func TestClassifyErrors(t *testing.T) {
 		retryAfter  string
 		levels      []string // of the log lines, in order
 	}{
-		{"recognised", []web.Classifier{neverKnowsErr, outageOnly}, fmt.Errorf("load order: %w", errOutage), 503, "thing_unavailable", "3", []string{"WARN"}},
-		{"not recognised", []web.Classifier{outageOnly}, errors.New("nil map"), 500, "internal", "", []string{"ERROR", "ERROR"}},
-		{"no classifier", nil, fmt.Errorf("load order: %w", errOutage), 500, "internal", "", []string{"ERROR", "ERROR"}},
-		{"application error untouched", []web.Classifier{outageOnly}, errs.New(errs.NotFound, "order_not_found", "no"), 404, "order_not_found", "", []string{"INFO"}},
+		{"recognised", []web.Classifier{neverKnowsErr, outageOnly}, fmt.Errorf("load order: %w", errOutage), 503, "thing_unavailable", "3", []string{"warn"}},
+		{"not recognised", []web.Classifier{outageOnly}, errors.New("nil map"), 500, "internal", "", []string{"error", "error"}},
+		{"no classifier", nil, fmt.Errorf("load order: %w", errOutage), 500, "internal", "", []string{"error", "error"}},
+		{"application error untouched", []web.Classifier{outageOnly}, errs.New(errs.NotFound, "order_not_found", "no"), 404, "order_not_found", "", []string{"info"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var logs strings.Builder
-			log := slog.New(slog.NewJSONHandler(&logs, nil))
+			log := logging.New(&logs, slog.LevelInfo, "test")
 			rt := web.NewRouter()
 			rt.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) error { return c.err })
 			h := web.Chain(rt, web.Observe(log, web.NewMetrics(prometheus.NewRegistry())), web.ClassifyErrors(c.classifiers...))
@@ -68,8 +69,8 @@ func TestClassifyErrors(t *testing.T) {
 				if err := json.Unmarshal([]byte(line), &rec); err != nil {
 					t.Fatalf("log line %q: %v", line, err)
 				}
-				levels = append(levels, rec["level"].(string))
-				if c.code == "thing_unavailable" && (rec["code"] != c.code || !strings.Contains(fmt.Sprint(rec["error"]), "connection refused")) {
+				levels = append(levels, rec["log.level"].(string))
+				if c.code == "thing_unavailable" && (rec["error.code"] != c.code || !strings.Contains(fmt.Sprint(rec["error.message"]), "connection refused")) {
 					t.Errorf("the warn line lacks the code and the cause: %s", line)
 				}
 			}

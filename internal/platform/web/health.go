@@ -21,8 +21,20 @@ type checkResult struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// Readiness answers /readyz by running every check concurrently with a short timeout.
+// Readiness answers /readyz by running every check concurrently with a short timeout, with
+// each check's result: for the operator listener (see Ops), since a check's error names the
+// host and port of a dependency.
 func Readiness(checks ...Check) http.Handler {
+	return readiness(checks, true)
+}
+
+// ReadinessStatus answers /readyz like Readiness with the overall status only: for the public
+// port, where load balancers and orchestrators probe it.
+func ReadinessStatus(checks ...Check) http.Handler {
+	return readiness(checks, false)
+}
+
+func readiness(checks []Check, details bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -49,6 +61,10 @@ func Readiness(checks ...Check) http.Handler {
 			})
 		}
 		wg.Wait()
+		if !details {
+			WriteJSON(w, code, map[string]string{"status": status})
+			return
+		}
 		WriteJSON(w, code, map[string]any{"status": status, "checks": results})
 	})
 }

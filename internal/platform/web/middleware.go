@@ -16,49 +16,44 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/minimart/minimart/internal/platform/logging"
 )
 
-type ctxKey int
-
-const (
-	// stateKey holds the *requestState Observe makes for every request.
-	stateKey ctxKey = iota
-)
-
-// requestState is what Observe keeps for one request: its id, logger, outcome and matched
-// route, and the recorder it hands down — one allocation and one context value, since every
-// request pays for them.
+// requestState is what Observe keeps for one request: its log scope (request id, user,
+// order), outcome and matched route, and the recorder it hands down — one allocation and
+// one context value, since every request pays for them. It is the request's logging.Scoped
+// value, so the log handler finds the request id without a second context value.
 type requestState struct {
-	rec recorder
-	id  string
+	rec   recorder
+	scope logging.Scope
 	// idHeader is the X-Request-Id header value (a header's values are a slice).
 	idHeader [1]string
 	base     *slog.Logger
-	logOnce  sync.Once
-	log      *slog.Logger
 	out      outcome
 	// route is the pattern the Router matched; the Router writes it (see Router.ServeHTTP).
 	route string
 	// classify is set by ClassifyErrors for the handlers inside it.
 	classify []Classifier
+	// span is the server span Trace started, so the access line names its trace; zero when
+	// tracing is off.
+	span trace.SpanContext
 }
 
-// logger is the request's logger, carrying its id; made on first use, as most requests
-// never log anything but their access line.
-func (st *requestState) logger() *slog.Logger {
-	st.logOnce.Do(func() { st.log = st.base.With(slog.String("request_id", st.id)) })
-	return st.log
-}
+func (st *requestState) LogScope() *logging.Scope { return &st.scope }
 
 func stateFrom(ctx context.Context) *requestState {
-	st, _ := ctx.Value(stateKey).(*requestState)
+	st, _ := logging.ScopedFrom(ctx).(*requestState)
 	return st
 }
 
-// LoggerFrom returns the request-scoped logger (it carries the request id).
+// LoggerFrom returns the logger Observe was given. Log with the request's context
+// (LoggerFrom(ctx).InfoContext(ctx, …)): the handler reads the request id, user, order and
+// trace from it.
 func LoggerFrom(ctx context.Context) *slog.Logger {
 	if st := stateFrom(ctx); st != nil {
-		return st.logger()
+		return st.base
 	}
 	return slog.Default()
 }
@@ -66,7 +61,7 @@ func LoggerFrom(ctx context.Context) *slog.Logger {
 // RequestIDFrom returns the id of the request being served.
 func RequestIDFrom(ctx context.Context) string {
 	if st := stateFrom(ctx); st != nil {
-		return st.id
+		return st.scope.RequestID
 	}
 	return ""
 }
@@ -120,16 +115,16 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			// The canonical key read directly: Get would canonicalize "X-Request-ID" (an
 			// allocation) on every request.
 			if v := r.Header["X-Request-Id"]; len(v) > 0 {
-				st.id = v[0]
+				st.scope.RequestID = v[0]
 			}
-			if !validRequestID(st.id) {
-				st.id = newRequestID()
+			if !validRequestID(st.scope.RequestID) {
+				st.scope.RequestID = newRequestID()
 			}
-			st.idHeader[0] = st.id
+			st.idHeader[0] = st.scope.RequestID
 			w.Header()["X-Request-Id"] = st.idHeader[:]
 			// The Router writes the matched pattern into st: middleware between this one and
 			// the Router may hand it a copy of the request, whose r.Pattern this one never sees.
-			ctx := context.WithValue(r.Context(), stateKey, st)
+			ctx := logging.WithScope(r.Context(), st)
 			r = r.WithContext(ctx)
 
 			m.inFlight.Inc()
@@ -159,18 +154,57 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 				if !log.Enabled(ctx, level) {
 					return
 				}
-				attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
-					slog.String("route", route), slog.Int("status", status),
-					slog.Int("bytes", st.rec.bytes), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-					slog.String("remote", r.RemoteAddr)}
-				if st.out.code != "" {
-					attrs = append(attrs, slog.String("code", st.out.code), slog.String("error", st.out.err))
+				client, _, err := net.SplitHostPort(r.RemoteAddr)
+				if err != nil {
+					client = r.RemoteAddr
 				}
-				st.logger().LogAttrs(ctx, level, "http request", attrs...)
+				// ECS names; event.duration is in nanoseconds, as ECS has it.
+				attrs := []slog.Attr{slog.String("http.request.method", r.Method), slog.String("url.path", redactPath(route, r.URL.Path)),
+					slog.String("http.route", route), slog.Int("http.response.status_code", status),
+					slog.Int("http.response.body.bytes", st.rec.bytes), slog.Int64("event.duration", elapsed.Nanoseconds()),
+					slog.String("client.ip", client)}
+				if st.out.code != "" {
+					attrs = append(attrs, slog.String("error.code", st.out.code), slog.String("error.message", st.out.err))
+				}
+				if st.span.IsValid() {
+					ctx = trace.ContextWithSpanContext(ctx, st.span)
+				}
+				log.LogAttrs(ctx, level, "http request", attrs...)
 			}()
 			next.ServeHTTP(&st.rec, r)
 		})
 	}
+}
+
+// redactPath hides the path segments that a route's pattern names as secrets (the
+// sandbox cashier's signed {token}, say): a capability in a URL is as secret as a password.
+func redactPath(route, path string) string {
+	if !strings.Contains(route, "{") {
+		return path
+	}
+	pattern := route
+	if _, p, ok := strings.Cut(route, " "); ok {
+		pattern = p
+	}
+	// Walk the pattern's segments, counting them; copy the path only when one is hidden.
+	var out []string
+	for i, pat := 0, pattern; pat != ""; i++ {
+		var seg string
+		seg, pat, _ = strings.Cut(pat, "/")
+		if !strings.HasPrefix(seg, "{") || !logging.SecretKey(strings.TrimSuffix(strings.Trim(seg, "{}"), "...")) {
+			continue
+		}
+		if out == nil {
+			out = strings.Split(path, "/")
+		}
+		if i < len(out) {
+			out[i] = logging.Redacted
+		}
+	}
+	if out == nil {
+		return path
+	}
+	return strings.Join(out, "/")
 }
 
 // statusTexts are the status codes as metric label values, made once.
@@ -414,18 +448,21 @@ type httpSeries struct {
 	latency  prometheus.Observer
 }
 
-// seriesOf returns the series of a request. Only the standard methods are kept: a client
-// chooses the method, and what it makes up must not grow this map.
+// seriesOf returns the series of a request. A client chooses the method, so any method
+// outside the standard ones is counted as "other": what clients make up must grow neither
+// this map nor the exported series.
 func (m *Metrics) seriesOf(method, route string, status int) *httpSeries {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		method = "other"
+	}
 	key := seriesKey{method, route, status}
 	if s, ok := m.series.Load(key); ok {
 		return s.(*httpSeries)
 	}
 	s := &httpSeries{m.requests.WithLabelValues(method, route, statusText(status)), m.latency.WithLabelValues(method, route)}
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
-		m.series.Store(key, s)
-	}
+	m.series.Store(key, s)
 	return s
 }
 

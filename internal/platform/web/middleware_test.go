@@ -12,13 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/minimart/minimart/internal/platform/logging"
 	"github.com/minimart/minimart/internal/platform/web"
 )
 
 func TestMiddlewareStack(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	var logs strings.Builder
-	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	log := logging.New(&logs, slog.LevelInfo, "test")
 	rt := web.NewRouter()
 	rt.HandleFunc("GET /boom/{id}", func(w http.ResponseWriter, r *http.Request) error {
 		panic("secret internal detail: db password is hunter2")

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/minimart/minimart/internal/platform/errs"
+	"github.com/minimart/minimart/internal/platform/logging"
 	"github.com/minimart/minimart/internal/platform/web"
 )
 
@@ -42,14 +43,14 @@ func TestObserveRequestIDAndAccessLog(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelWarn} {
 		t.Run(level.String(), func(t *testing.T) {
 			var logs strings.Builder
-			log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: level}))
+			log := logging.New(&logs, level, "test")
 			rt := web.NewRouter()
 			var seen []string
 			rt.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) error {
 				seen = append(seen, web.RequestIDFrom(r.Context()))
 				if r.PathValue("id") == "bad" {
-					web.LoggerFrom(r.Context()).Warn("looked at a bad item")
-					web.LoggerFrom(r.Context()).Warn("twice")
+					web.LoggerFrom(r.Context()).WarnContext(r.Context(), "looked at a bad item")
+					web.LoggerFrom(r.Context()).WarnContext(r.Context(), "twice")
 					return errors.New("broken")
 				}
 				web.WriteRawJSON(w, http.StatusOK, []byte(`{"id":"1"}`))
@@ -92,7 +93,7 @@ func TestObserveRequestIDAndAccessLog(t *testing.T) {
 			lines := logLines(t, logs.String())
 			var access, other []map[string]any
 			for _, l := range lines {
-				if l["msg"] == "http request" {
+				if l["message"] == "http request" {
 					access = append(access, l)
 				} else {
 					other = append(other, l)
@@ -115,17 +116,20 @@ func TestObserveRequestIDAndAccessLog(t *testing.T) {
 				t.Fatalf("%d access lines at %s, want %d: %v", len(access), level, wantAccess, access)
 			}
 			last := access[len(access)-1]
-			if last["level"] != "ERROR" || last["request_id"] != want[2] || last["status"] != 500.0 || last["route"] != "GET /items/{id}" ||
-				last["path"] != "/items/bad" || last["method"] != "GET" || last["remote"] == nil || last["duration_ms"] == nil || last["bytes"] == nil {
+			if last["log.level"] != "error" || last["request_id"] != want[2] || last["http.response.status_code"] != 500.0 ||
+				last["http.route"] != "GET /items/{id}" || last["url.path"] != "/items/bad" || last["http.request.method"] != "GET" ||
+				last["client.ip"] != "192.0.2.1" || last["event.duration"] == nil || last["http.response.body.bytes"] == nil ||
+				last["service.name"] != "test" || last["@timestamp"] == nil {
 				t.Errorf("access line %v", last)
 			}
 			if level == slog.LevelInfo {
 				first := access[0]
-				if first["level"] != "INFO" || first["request_id"] != "client-id.42" || first["status"] != 200.0 || first["bytes"] != 10.0 {
+				if first["log.level"] != "info" || first["request_id"] != "client-id.42" || first["http.response.status_code"] != 200.0 ||
+					first["http.response.body.bytes"] != 10.0 {
 					t.Errorf("access line %v", first)
 				}
-				// request_id comes first, as a logger made With it writes it.
-				if raw := strings.SplitN(logs.String(), "\n", 2)[0]; !strings.Contains(raw, `"msg":"http request","request_id":"client-id.42","method":"GET"`) {
+				// The flat request_id key, exactly: the shipper maps it to ECS http.request.id.
+				if raw := strings.SplitN(logs.String(), "\n", 2)[0]; !strings.Contains(raw, `"request_id":"client-id.42"`) {
 					t.Errorf("access line %s", raw)
 				}
 			}
@@ -192,7 +196,8 @@ func TestWriteRawJSONLength(t *testing.T) {
 }
 
 // Each request is counted once under its method, route and status, and timed under its
-// method and route, whatever the method.
+// method and route; methods a client makes up are all counted as "other", so they cannot
+// create series.
 func TestObserveMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	rt := web.NewRouter()
@@ -205,7 +210,7 @@ func TestObserveMetrics(t *testing.T) {
 	})
 	h := web.Chain(rt, web.Observe(slog.New(slog.DiscardHandler), web.NewMetrics(reg)))
 	for _, req := range []struct{ method, path string }{
-		{"GET", "/items/1"}, {"GET", "/items/2"}, {"GET", "/items/0"}, {"BREW", "/items/1"}, {"BREW", "/items/1"}, {"GET", "/nothing"},
+		{"GET", "/items/1"}, {"GET", "/items/2"}, {"GET", "/items/0"}, {"BREW", "/items/1"}, {"MKTEA", "/items/1"}, {"GET", "/nothing"},
 	} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(req.method, req.path, nil))
 	}
@@ -233,10 +238,10 @@ func TestObserveMetrics(t *testing.T) {
 	wantCounts := map[string]float64{
 		"method=GET,route=GET /items/{id},status=200": 2,
 		"method=GET,route=GET /items/{id},status=400": 1,
-		"method=BREW,route=unmatched,status=405":      2,
+		"method=other,route=unmatched,status=405":     2,
 		"method=GET,route=unmatched,status=404":       1,
 	}
-	wantTimed := map[string]uint64{"method=GET,route=GET /items/{id}": 3, "method=BREW,route=unmatched": 2, "method=GET,route=unmatched": 1}
+	wantTimed := map[string]uint64{"method=GET,route=GET /items/{id}": 3, "method=other,route=unmatched": 2, "method=GET,route=unmatched": 1}
 	if fmtMap(counts) != fmtMap(wantCounts) {
 		t.Errorf("requests %v, want %v", counts, wantCounts)
 	}
@@ -281,5 +286,26 @@ func TestNestedRouterAndSecurityHeaders(t *testing.T) {
 		if got := w.Header().Values("X-Frame-Options"); len(got) != 1 {
 			t.Errorf("%s: X-Frame-Options %q", path, got)
 		}
+	}
+}
+
+// A path segment that the route names as a secret is not written to the access line.
+func TestAccessLineHidesSecretPathSegments(t *testing.T) {
+	var logs strings.Builder
+	rt := web.NewRouter()
+	rt.HandleFunc("POST /pay/{trade}/{token}/pay", func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	rt.HandleFunc("GET /files/{name...}", func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	h := web.Chain(rt, web.Observe(logging.New(&logs, slog.LevelInfo, "test"), web.NewMetrics(prometheus.NewRegistry())))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/pay/2026120700001/1796642958.c2lnbmF0dXJl/pay", nil))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/files/a/b.txt", nil))
+	lines := logLines(t, logs.String())
+	if len(lines) != 2 || lines[0]["url.path"] != "/pay/2026120700001/[redacted]/pay" || lines[1]["url.path"] != "/files/a/b.txt" {
+		t.Errorf("access lines %v", lines)
 	}
 }

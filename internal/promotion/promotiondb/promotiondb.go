@@ -417,18 +417,17 @@ func writeAccepted(ctx context.Context, tx *sqldb.Tx, accept []promotion.Attempt
 	return nil
 }
 
-// AdmissionSnapshot reads a sale's remaining and buyers' counts under the sale's lock, so
-// no batch is half seen.
-func (s *Store) AdmissionSnapshot(ctx context.Context, saleID ids.ID) (int, map[ids.ID]int, error) {
-	var remaining int
-	bought := map[ids.ID]int{}
+// AdmissionSnapshot reads a sale's remaining, buyers' counts and attempt keys under the
+// sale's lock, so no batch is half seen.
+func (s *Store) AdmissionSnapshot(ctx context.Context, saleID ids.ID) (promotion.FilterState, error) {
+	var st promotion.FilterState
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		clear(bought)
+		st = promotion.FilterState{Bought: map[ids.ID]int{}}
 		sale, err := lockSale(ctx, tx, saleID)
 		if err != nil {
 			return err
 		}
-		remaining = sale.Remaining
+		st.Remaining = sale.Remaining
 		rows, err := tx.QueryContext(ctx, "SELECT user_id, bought FROM flash_buyers WHERE sale_id = ?", saleID)
 		if err != nil {
 			return fmt.Errorf("select flash buyers: %w", err)
@@ -440,11 +439,26 @@ func (s *Store) AdmissionSnapshot(ctx context.Context, saleID ids.ID) (int, map[
 			if err := rows.Scan(&user, &n); err != nil {
 				return err
 			}
-			bought[user] = n
+			st.Bought[user] = n
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		keys, err := tx.QueryContext(ctx, "SELECT user_id, idem_key FROM flash_attempts WHERE sale_id = ?", saleID)
+		if err != nil {
+			return fmt.Errorf("select flash attempt keys: %w", err)
+		}
+		defer keys.Close()
+		for keys.Next() {
+			var k promotion.BuyerKey
+			if err := keys.Scan(&k.UserID, &k.Key); err != nil {
+				return err
+			}
+			st.Keys = append(st.Keys, k)
+		}
+		return keys.Err()
 	})
-	return remaining, bought, err
+	return st, err
 }
 
 // BuyerRecord reads a buyer's count and the attempt under key, from the read pool.

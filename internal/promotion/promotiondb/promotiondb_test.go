@@ -319,9 +319,17 @@ func (h harness) recording(t *testing.T) {
 	}
 	wantRemaining(sale, 1)
 	wantRemaining(other, 0)
-	remaining, bought, err := h.store.AdmissionSnapshot(ctx, sale.ID)
-	if err != nil || remaining != 1 || len(bought) != 2 || bought[alice] != 2 || bought[bob] != 2 {
-		t.Fatalf("snapshot %d %v %v", remaining, bought, err)
+	snap, err := h.store.AdmissionSnapshot(ctx, sale.ID)
+	if err != nil || snap.Remaining != 1 || len(snap.Bought) != 2 || snap.Bought[alice] != 2 || snap.Bought[bob] != 2 {
+		t.Fatalf("snapshot %+v %v", snap, err)
+	}
+	// The keys of the sale's recorded attempts, not those of the other sale's.
+	keys := map[promotion.BuyerKey]bool{}
+	for _, k := range snap.Keys {
+		keys[k] = true
+	}
+	if len(snap.Keys) != 2 || !keys[promotion.BuyerKey{UserID: alice, Key: "a1"}] || !keys[promotion.BuyerKey{UserID: bob, Key: "b1"}] {
+		t.Fatalf("snapshot keys %v, want alice's a1 and bob's b1", snap.Keys)
 	}
 	// The state of the next batch shows the counts and the keys.
 	next := []promotion.Attempt{h.attempt(sale, alice, 1, "a1"), h.attempt(sale, h.gen.New(), 1, "c1")}
@@ -498,17 +506,17 @@ func (h harness) giveBacks(t *testing.T) {
 	h.record(t, list...)
 	wantCounts := func(remaining int, bought ...int) {
 		t.Helper()
-		r, b, err := h.store.AdmissionSnapshot(ctx, sale.ID)
+		snap, err := h.store.AdmissionSnapshot(ctx, sale.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, n := range bought {
-			if b[buyers[i]] != n {
-				t.Fatalf("buyer %d count %d, want %d", i, b[buyers[i]], n)
+			if snap.Bought[buyers[i]] != n {
+				t.Fatalf("buyer %d count %d, want %d", i, snap.Bought[buyers[i]], n)
 			}
 		}
-		if r != remaining {
-			t.Fatalf("remaining %d, want %d", r, remaining)
+		if snap.Remaining != remaining {
+			t.Fatalf("remaining %d, want %d", snap.Remaining, remaining)
 		}
 	}
 	wantCounts(0, 1, 1, 1)
