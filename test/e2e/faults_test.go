@@ -217,6 +217,9 @@ func TestFaultBrokerDownWhileOrdering(t *testing.T) {
 	if s.Reserved != 6 || s.Available+s.Reserved+s.Sold != 100 || f.releases() != 6 {
 		t.Fatalf("after the outage: %+v with %d releases; want 94/6/0 and 6 releases", s, f.releases())
 	}
+	if err := f.holdsMatchOrders(f.srv.base); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // An event committed but not yet published when the process is killed (SIGKILL) is
@@ -244,6 +247,9 @@ func TestFaultKillBetweenCommitAndPublish(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if n := f.releases(); n != 1 {
 		t.Fatalf("the release was applied %d times, want once", n)
+	}
+	if err := f.holdsMatchOrders(f.srv.base); err != nil {
+		t.Fatal(err)
 	}
 }
 
