@@ -119,9 +119,17 @@ func (s *Store) StartPayment(ctx context.Context, p payment.Payment) (payment.Pa
 		if !sqldb.IsUniqueViolation(err) {
 			return fmt.Errorf("insert payment: %w", err)
 		}
-		existing, err := paymentWhere(ctx, tx, tx.ForUpdate(), "order_no = ? AND provider = ?", p.OrderNo, p.Provider)
+		// Concurrent starts of one order all hold a shared lock on the duplicate key now;
+		// reading it FOR UPDATE in each would deadlock them (MySQL). Only a change of method
+		// needs the row locked.
+		existing, err := paymentWhere(ctx, tx, "", "order_no = ? AND provider = ?", p.OrderNo, p.Provider)
 		if err != nil {
 			return err
+		}
+		if existing.Status == payment.Pending && existing.Method != p.Method {
+			if existing, err = paymentWhere(ctx, tx, tx.ForUpdate(), "order_no = ? AND provider = ?", p.OrderNo, p.Provider); err != nil {
+				return err
+			}
 		}
 		if existing.Status == payment.Pending && existing.Method != p.Method {
 			existing.Method = p.Method
