@@ -560,7 +560,7 @@ func (b *InProc) claim(ctx context.Context, consumer string) ([]claimedDelivery,
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 	q, err := tx.QueryContext(ctx, "SELECT event_id, type, payload, attempts, trace_parent, request_id FROM event_deliveries WHERE "+due+
-		" ORDER BY event_id LIMIT ?"+b.db.SkipLocked(), append(args, b.opts.Batch)...)
+		" ORDER BY event_id LIMIT ?"+b.db.LockInOrder(), append(args, b.opts.Batch)...)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("claim deliveries: %w", err)
 	}

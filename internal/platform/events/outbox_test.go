@@ -390,6 +390,20 @@ func (p *stuckPublisher) Publish(ctx context.Context, _ ...events.Event) error {
 	return ctx.Err()
 }
 
+// frozenPublisher hangs in Publish past its context, as a relay process frozen (stopped, or
+// paused longer than its lease) does, until the test releases it. (A publisher that gave up
+// at its context would record a failure and race the other relay for every retry.)
+type frozenPublisher struct {
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (p *frozenPublisher) Publish(context.Context, ...events.Event) error {
+	p.calls.Add(1)
+	<-p.release
+	return errors.New("released after the test")
+}
+
 func TestRelayTakesOverAfterLease(t *testing.T) {
 	t.Parallel()
 	sqldbtest.ForEachEngine(t, outboxSets, func(t *testing.T, db *sqldb.DB) {
@@ -398,10 +412,12 @@ func TestRelayTakesOverAfterLease(t *testing.T) {
 		e := mustEvent(t, g, "order.created", 1)
 		write(t, db, ob, e)
 
-		stuck := &stuckPublisher{}
+		frozen := &frozenPublisher{release: make(chan struct{})}
 		lease := 200 * time.Millisecond
-		startRelay(t, events.NewRelay(db, ob, stuck, testLog(t), events.RelayOptions{Lease: lease, Poll: 5 * time.Millisecond}))
-		waitFor(t, 5*time.Second, "the first relay to claim", func() bool { return stuck.calls.Load() == 1 })
+		startRelay(t, events.NewRelay(db, ob, frozen, testLog(t), events.RelayOptions{Lease: lease, Poll: 5 * time.Millisecond}))
+		// Registered after startRelay's, so it runs first: the relay can stop once released.
+		t.Cleanup(func() { close(frozen.release) })
+		waitFor(t, 5*time.Second, "the first relay to claim", func() bool { return frozen.calls.Load() == 1 })
 
 		var mu sync.Mutex
 		counts := map[ids.ID]int{}

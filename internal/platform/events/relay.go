@@ -71,8 +71,9 @@ func (o RelayOptions) withDefaults() RelayOptions {
 }
 
 // Relay moves events from the outbox to a Publisher. Several relays may run against one
-// MySQL database: each claims a batch with SELECT … FOR UPDATE SKIP LOCKED and a lease,
-// so no two publish the same batch at once. A row is marked published only after Publish
+// MySQL database: each claims a batch with SELECT … FOR UPDATE and a lease, so no two
+// publish the same batch at once (not SKIP LOCKED, which would take a writer's events out of
+// order: see sqldb.LockInOrder). A row is marked published only after Publish
 // accepted it (the broker confirmed it, or InProc recorded its deliveries); a failed row
 // records attempts and last_error and is tried again after a bounded backoff, for as long
 // as it takes: a bus that cannot take events never loses one. Rows are never dropped: a
@@ -309,7 +310,7 @@ func (r *Relay) claim(ctx context.Context) ([]claimedRow, error) {
 	}
 	q, err := tx.QueryContext(ctx, "SELECT id, type, payload, attempts, trace_parent, request_id FROM outbox_events"+
 		" WHERE published_at IS NULL AND ("+free+")"+
-		" ORDER BY id LIMIT ?"+r.db.SkipLocked(), append(args, r.opts.Batch)...)
+		" ORDER BY id LIMIT ?"+r.db.LockInOrder(), append(args, r.opts.Batch)...)
 	if err != nil {
 		return nil, fmt.Errorf("outbox claim: %w", err)
 	}

@@ -233,6 +233,17 @@ func (db *DB) SkipLocked() string {
 	return ""
 }
 
+// LockInOrder is the suffix for a claim query whose rows must be taken in order (events):
+// it waits for a row another transaction holds instead of passing over it. A locking read
+// sees each row's latest commit, so SKIP LOCKED would pass over the first rows of a batch
+// still being committed and take the later ones once the commit lands: out of order.
+func (db *DB) LockInOrder() string {
+	if db.Dialect == MySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 // Tx is a transaction that can run functions once it has committed, such as waking the
 // outbox relay so an event leaves without waiting for the next poll.
 type Tx struct {
