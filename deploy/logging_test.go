@@ -42,7 +42,7 @@ func emittedKeys(t *testing.T) map[string]bool {
 		log.WarnContext(r.Context(), "looked at an order", slog.Any("err", context.Canceled))
 		return web.ErrInternal
 	})
-	h := web.Chain(rt, web.Observe(log, web.NewMetrics(prometheus.NewRegistry())), web.Trace(tracer))
+	h := web.Chain(rt, web.Observe(log, web.NewMetrics(prometheus.NewRegistry())), web.Trace(tracer, func(*http.Request) bool { return true }))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/orders/1", nil))
 	keys := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {

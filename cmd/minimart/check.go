@@ -58,16 +58,22 @@ func checkCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	defer own.Close()
 	src := check.Sources{EventDBs: []*sqldb.DB{own}}
+	// Modules given one database (order and payment together, say) share one connection, and
+	// its outbox is checked once.
+	opened := map[string]*sqldb.DB{cfg.DBURL: own}
 	for module, url := range dbs {
 		if cfg.Serves(module) {
 			return usagef("check: --db %s: this process's own database holds the %s module already", module, module)
 		}
-		db, err := sqldb.Open(ctx, url, cfg.DataDir)
-		if err != nil {
-			return usagef("check: --db %s: %v", module, err)
+		db, ok := opened[url]
+		if !ok {
+			if db, err = sqldb.Open(ctx, url, cfg.DataDir); err != nil {
+				return usagef("check: --db %s: %v", module, err)
+			}
+			defer db.Close()
+			opened[url] = db
+			src.EventDBs = append(src.EventDBs, db)
 		}
-		defer db.Close()
-		src.EventDBs = append(src.EventDBs, db)
 		setSource(&src, module, db)
 	}
 	for _, module := range []string{config.ModuleInventory, config.ModuleOrder, config.ModulePayment} {

@@ -351,7 +351,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 
 	a.handler = web.Chain(rt,
 		web.Observe(log, web.NewMetrics(reg)),
-		web.Trace(a.tracer),
+		web.Trace(a.tracer, peer.CarriesToken(a.Config.ServiceToken)),
 		// A database that cannot be reached answers 503 database_unavailable, not 500.
 		web.ClassifyErrors(sqldb.UnavailableError),
 		web.Recover(),

@@ -14,7 +14,6 @@ import (
 // `minimart check`.
 type SettledPayment struct {
 	ID      ids.ID
-	OrderID ids.ID
 	OrderNo string
 	Amount  int64
 	// Refunded is the payment's own running total of refunds that succeeded.
@@ -31,8 +30,8 @@ func (s *Store) SucceededPayments(ctx context.Context) ([]SettledPayment, error)
 }
 
 // PaymentsByID returns the payments with the given ids (any status; refund totals included).
-func (s *Store) PaymentsByID(ctx context.Context, list []ids.ID) (map[ids.ID]SettledPaymentStatus, error) {
-	out := make(map[ids.ID]SettledPaymentStatus, len(list))
+func (s *Store) PaymentsByID(ctx context.Context, list []ids.ID) (map[ids.ID]PaymentState, error) {
+	out := make(map[ids.ID]PaymentState, len(list))
 	for start := 0; start < len(list); start += 500 {
 		in, args := sqldb.InList(list[start:min(start+500, len(list))])
 		rows, err := s.db.Read().QueryContext(ctx, "SELECT id, order_no, status, amount FROM payments WHERE id IN ("+in+")", args...)
@@ -40,7 +39,7 @@ func (s *Store) PaymentsByID(ctx context.Context, list []ids.ID) (map[ids.ID]Set
 			return nil, fmt.Errorf("payments by id: %w", err)
 		}
 		for rows.Next() {
-			var p SettledPaymentStatus
+			var p PaymentState
 			if err := rows.Scan(&p.ID, &p.OrderNo, &p.Status, &p.Amount); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("payments by id: %w", err)
@@ -56,8 +55,8 @@ func (s *Store) PaymentsByID(ctx context.Context, list []ids.ID) (map[ids.ID]Set
 	return out, nil
 }
 
-// SettledPaymentStatus is a payment's status and amount.
-type SettledPaymentStatus struct {
+// PaymentState is a payment's status and amount, and the order it is for.
+type PaymentState struct {
 	ID      ids.ID
 	OrderNo string
 	Status  string
@@ -72,7 +71,7 @@ func (s *Store) OverRefundedPayments(ctx context.Context) ([]SettledPayment, err
 
 func (s *Store) settled(ctx context.Context, where string) ([]SettledPayment, error) {
 	rows, err := s.db.Read().QueryContext(ctx, `
-SELECT p.id, p.order_id, p.order_no, p.amount, p.refunded, p.paid_at, COALESCE(r.ok, 0), COALESCE(r.pending, 0)
+SELECT p.id, p.order_no, p.amount, p.refunded, p.paid_at, COALESCE(r.ok, 0), COALESCE(r.pending, 0)
 FROM payments p
 LEFT JOIN (
     SELECT payment_id,
@@ -89,7 +88,7 @@ WHERE `+where+` ORDER BY p.id`)
 	for rows.Next() {
 		var p SettledPayment
 		var paidAt sql.NullTime
-		if err := rows.Scan(&p.ID, &p.OrderID, &p.OrderNo, &p.Amount, &p.Refunded, &paidAt, &p.RefundsSucceeded, &p.RefundsPending); err != nil {
+		if err := rows.Scan(&p.ID, &p.OrderNo, &p.Amount, &p.Refunded, &paidAt, &p.RefundsSucceeded, &p.RefundsPending); err != nil {
 			return nil, fmt.Errorf("settled payments: %w", err)
 		}
 		p.PaidAt = paidAt.Time.UTC()

@@ -94,8 +94,6 @@ type Options struct {
 	// MediaDir holds the uploaded files to include; "" or a missing folder includes none.
 	MediaDir string
 	Progress Progress
-	// Now is the clock; nil is time.Now.
-	Now func() time.Time
 }
 
 func (o Options) progress() Progress {
@@ -123,12 +121,8 @@ func Backup(ctx context.Context, db *sqldb.DB, w io.Writer, o Options) (Summary,
 	if err != nil {
 		return Summary{}, err
 	}
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
 	h := Header{Format: formatName, FormatVersion: formatVersion, Engine: db.Dialect, Source: db.Target,
-		TakenAt: now().UTC(), Schema: schema, Tables: tables}
+		TakenAt: time.Now().UTC(), Schema: schema, Tables: tables}
 	gz := gzip.NewWriter(w)
 	aw := &archiveWriter{tw: tar.NewWriter(gz), modTime: h.TakenAt}
 	if err := aw.writeJSON(headerEntry, h); err != nil {

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minimart/minimart/internal/platform/liveness"
 	"github.com/minimart/minimart/internal/platform/sqldb"
 )
 
@@ -86,6 +87,10 @@ func verify(path string, p Progress) (manifest, error) {
 		}
 		if len(order) == 0 && name != headerEntry {
 			return fmt.Errorf("the first entry is %s, not %s: not a Minimart backup", name, headerEntry)
+		}
+		if _, seen := sums[name]; seen {
+			// Only one copy would be checked against SHA256SUMS, and the restore reads all.
+			return fmt.Errorf("entry %s appears twice", name)
 		}
 		h := sha256.New()
 		var keep bytes.Buffer
@@ -249,9 +254,6 @@ func checkCompatible(db *sqldb.DB, h Header, sets []sqldb.Migrations) error {
 	return nil
 }
 
-// liveWithin is how recent a heartbeat in the instances table shows a running server.
-const liveWithin = 10 * time.Second
-
 // checkTarget refuses a target a server is running on, and one that holds more than its
 // migrations put there unless force.
 func checkTarget(ctx context.Context, db *sqldb.DB, tables []string, seeded map[string]int64, force bool) error {
@@ -271,10 +273,10 @@ func checkTarget(ctx context.Context, db *sqldb.DB, tables []string, seeded map[
 			ours = append(ours, t)
 		}
 	}
-	if slices.Contains(ours, "instances") {
+	if slices.Contains(ours, processTable) {
 		var live int
-		if err := db.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM instances WHERE heartbeat_at > ?",
-			sqldb.Time(time.Now().Add(-liveWithin))).Scan(&live); err != nil {
+		if err := db.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+processTable+" WHERE heartbeat_at > ?",
+			sqldb.Time(time.Now().Add(-liveness.DefaultStaleAfter))).Scan(&live); err != nil {
 			return fmt.Errorf("target database: %w", err)
 		}
 		if live > 0 {
@@ -340,19 +342,14 @@ func restoreSQLite(ctx context.Context, path string, db *sqldb.DB, mediaDir stri
 		return 0, err
 	}
 	defer os.Remove(tmp.Name())
-	media := 0
 	err = readArchive(path, "restoring", p, func(name string, r io.Reader) error {
-		switch {
-		case name == sqliteEntry:
-			if _, err := io.Copy(tmp, r); err != nil {
-				return err
-			}
-			return tmp.Sync()
-		case strings.HasPrefix(name, mediaPrefix):
-			media++
-			return writeMedia(mediaDir, strings.TrimPrefix(name, mediaPrefix), r)
+		if name != sqliteEntry {
+			return nil
 		}
-		return nil
+		if _, err := io.Copy(tmp, r); err != nil {
+			return err
+		}
+		return tmp.Sync()
 	})
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -375,6 +372,19 @@ func restoreSQLite(ctx context.Context, path string, db *sqldb.DB, mediaDir stri
 	}
 	if err := os.Rename(tmp.Name(), target); err != nil {
 		return 0, fmt.Errorf("restore: %w", err)
+	}
+	// The uploaded files last, once the database copy has passed its check: a copy refused
+	// leaves the media folder as it was.
+	media := 0
+	err = readArchive(path, "restoring media", p, func(name string, r io.Reader) error {
+		if !strings.HasPrefix(name, mediaPrefix) {
+			return nil
+		}
+		media++
+		return writeMedia(mediaDir, strings.TrimPrefix(name, mediaPrefix), r)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("restore media: %w", err)
 	}
 	return media, nil
 }

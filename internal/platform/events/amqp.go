@@ -15,9 +15,11 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/minimart/minimart/internal/platform/clip"
+	"github.com/minimart/minimart/internal/platform/logging"
 )
 
 // AMQPOptions tunes an AMQP bus; zero fields take their defaults.
@@ -849,9 +851,20 @@ func originHeaders(o Origin) amqp.Table {
 
 // originOf reads an event's origin from its message's headers.
 func originOf(h amqp.Table) Origin {
-	tp, _ := h[HeaderTraceParent].(string)
-	rid, _ := h[HeaderRequestID].(string)
-	return Origin{TraceParent: tp, RequestID: rid}
+	var o Origin
+	// Headers come from whoever can publish to the broker and go into outbox and delivery
+	// rows: a traceparent is kept as re-formatted from what it parses to, a request id only
+	// if valid; anything else is dropped.
+	if tp, _ := h[HeaderTraceParent].(string); tp != "" {
+		ctx := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{HeaderTraceParent: tp})
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			o.TraceParent = traceParent(sc)
+		}
+	}
+	if rid, _ := h[HeaderRequestID].(string); logging.ValidRequestID(rid) {
+		o.RequestID = rid
+	}
+	return o
 }
 
 // headerInt reads a non-negative integer header; 0 if absent or not a number.

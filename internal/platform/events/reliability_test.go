@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/minimart/minimart/internal/platform/events"
@@ -62,6 +63,13 @@ func (f *effects) seen(id ids.ID) []int {
 // counter reads one labelled counter from reg; 0 if it was never incremented.
 func counter(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
 	t.Helper()
+	return series(t, reg, name, label, value).GetCounter().GetValue() // nil-safe: 0 when absent
+}
+
+// series finds name's series whose label is value (label "": the series without labels);
+// nil when reg has none.
+func series(t *testing.T, reg *prometheus.Registry, name, label, value string) *dto.Metric {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -71,14 +79,17 @@ func counter(t *testing.T, reg *prometheus.Registry, name, label, value string) 
 			continue
 		}
 		for _, m := range mf.GetMetric() {
+			if label == "" && len(m.GetLabel()) == 0 {
+				return m
+			}
 			for _, lp := range m.GetLabel() {
 				if lp.GetName() == label && lp.GetValue() == value {
-					return m.GetCounter().GetValue()
+					return m
 				}
 			}
 		}
 	}
-	return 0
+	return nil
 }
 
 // getOne takes one message from queue with a plain channel, waiting for it to arrive.

@@ -59,6 +59,22 @@ func ScopeFrom(ctx context.Context) *Scope {
 	return nil
 }
 
+// ValidRequestID reports whether id may name a request: 1–64 letters, digits, '-', '_' or
+// '.'. Ids from outside (a client's X-Request-Id, a message header) are kept only if so,
+// since they go into log lines and into request_id columns.
+func ValidRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
 // SetUserID records the user a request is for, when ctx carries a Scope.
 func SetUserID(ctx context.Context, id int64) {
 	if s := ScopeFrom(ctx); s != nil {
@@ -162,8 +178,13 @@ func replace(groups []string, a slog.Attr) slog.Attr {
 			a.Key = "error.message"
 		}
 	}
-	if SecretKey(a.Key) {
+	switch {
+	case SecretKey(a.Key):
 		return slog.String(a.Key, Redacted)
+	case a.Key == KeyRequestID || a.Key == KeyTraceID || a.Key == KeySpanID:
+		// Ids, hex or chosen by us: a run of digits in one is not a phone number, and a
+		// masked id would no longer match its trace or X-Request-Id.
+		return a
 	}
 	switch a.Value.Kind() {
 	case slog.KindString:

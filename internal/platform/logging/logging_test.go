@@ -119,3 +119,20 @@ func TestMaskMobiles(t *testing.T) {
 		}
 	}
 }
+
+// Ids are never taken for phone numbers: a masked id would not match its trace or the
+// X-Request-Id the client saw.
+func TestIDsAreNotMasked(t *testing.T) {
+	var buf bytes.Buffer
+	log := logging.New(&buf, slog.LevelInfo, "test")
+	const rid = "req-a13800138000b"
+	tid, _ := trace.TraceIDFromHex("0af76519a13800138000b211c80319cd")
+	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+	ctx := logging.WithScope(context.Background(), &logging.Scope{RequestID: rid})
+	ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
+	log.InfoContext(ctx, "call 13800138000")
+	got := lines(t, &buf)[0]
+	if got["request_id"] != rid || got["trace_id"] != tid.String() || got["message"] != "call 138****8000" {
+		t.Errorf("line %v", got)
+	}
+}

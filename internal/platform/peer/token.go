@@ -19,17 +19,26 @@ var ErrServiceToken = errs.New(errs.Unauthorized, "invalid_service_token", "this
 // the real token leaks through timing. An empty token refuses everything: a service
 // started without its token must fail closed, not open.
 func RequireToken(token string) func(http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(token))
+	carries := CarriesToken(token)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-			sum := sha256.Sum256([]byte(got))
-			if token == "" || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			if !carries(r) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="minimart-internal"`)
 				web.WriteError(w, r, ErrServiceToken)
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// CarriesToken reports whether a request is a call from one of our services: it carries
+// token as its bearer (never true for an empty token).
+func CarriesToken(token string) func(*http.Request) bool {
+	want := sha256.Sum256([]byte(token))
+	return func(r *http.Request) bool {
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		sum := sha256.Sum256([]byte(got))
+		return token != "" && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare(sum[:], want[:]) == 1
 	}
 }

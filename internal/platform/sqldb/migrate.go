@@ -44,6 +44,12 @@ func (db *DB) provider(m Migrations) (*goose.Provider, error) {
 // Migrate applies every pending migration of each set, in order. On MySQL a named lock
 // keeps instances starting at the same time from migrating at once.
 func (db *DB) Migrate(ctx context.Context, sets ...Migrations) error {
+	return db.migrate(ctx, nil, sets)
+}
+
+// migrate applies each set's migrations up to the version versions names for its module
+// (nil: all of them; 0: none), under the migration lock.
+func (db *DB) migrate(ctx context.Context, versions map[string]int64, sets []Migrations) error {
 	if db.Dialect == MySQL {
 		unlock, err := db.namedLock(ctx, "minimart_migrate")
 		if err != nil {
@@ -56,7 +62,12 @@ func (db *DB) Migrate(ctx context.Context, sets ...Migrations) error {
 		if err != nil {
 			return err
 		}
-		if _, err := p.Up(ctx); err != nil {
+		if versions == nil {
+			_, err = p.Up(ctx)
+		} else if v := versions[m.Module]; v > 0 {
+			_, err = p.UpTo(ctx, v)
+		}
+		if err != nil {
 			return fmt.Errorf("migrate %s: %w", m.Module, err)
 		}
 	}
@@ -139,20 +150,9 @@ func (db *DB) KnownVersions(sets ...Migrations) (map[string]int64, error) {
 	return out, nil
 }
 
-// MigrateTo applies each set's migrations up to the version versions names for its module
-// (a restore recreates the schema its rows were taken from; the next start migrates on).
+// MigrateTo applies each set's migrations up to the version versions names for its module,
+// under the same lock as Migrate (a restore recreates the schema its rows were taken from;
+// the next start migrates on).
 func (db *DB) MigrateTo(ctx context.Context, versions map[string]int64, sets ...Migrations) error {
-	for _, m := range sets {
-		if versions[m.Module] == 0 {
-			continue
-		}
-		p, err := db.provider(m)
-		if err != nil {
-			return err
-		}
-		if _, err := p.UpTo(ctx, versions[m.Module]); err != nil {
-			return fmt.Errorf("migrate %s to %d: %w", m.Module, versions[m.Module], err)
-		}
-	}
-	return nil
+	return db.migrate(ctx, versions, sets)
 }

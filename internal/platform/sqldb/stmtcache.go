@@ -108,7 +108,9 @@ func (c *stmtCachingConn) statement(ctx context.Context, query string) (*cachedS
 	cs := &cachedStmt{query: query, stmt: stmt}
 	c.entries[query] = c.lru.PushFront(cs)
 	if c.lru.Len() > stmtCacheSize {
-		c.evict(c.lru.Back())
+		// sqlite3_finalize frees the statement whatever it returns; its error is that of the
+		// statement's last run, already given to that run's caller, not this query's.
+		_ = c.evict(c.lru.Back())
 	}
 	return cs, nil
 }

@@ -55,9 +55,11 @@ var (
 	_ driver.NamedValueChecker  = (*tracedConn)(nil)
 )
 
-// start begins a statement's span when ctx is traced; end is nil otherwise.
+// start begins a statement's span when ctx's span is recorded (sampled); end is nil
+// otherwise: a statement's span has no children, so an unsampled request's would only be
+// built to be dropped.
 func (c *tracedConn) start(ctx context.Context, query string) (end func(error)) {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
+	if !trace.SpanFromContext(ctx).IsRecording() {
 		return nil
 	}
 	op, _, _ := strings.Cut(strings.TrimSpace(query), " ")

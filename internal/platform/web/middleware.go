@@ -117,7 +117,7 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			if v := r.Header["X-Request-Id"]; len(v) > 0 {
 				st.scope.RequestID = v[0]
 			}
-			if !validRequestID(st.scope.RequestID) {
+			if !logging.ValidRequestID(st.scope.RequestID) {
 				st.scope.RequestID = newRequestID()
 			}
 			st.idHeader[0] = st.scope.RequestID
@@ -220,19 +220,6 @@ func statusText(code int) string {
 		return statusTexts[code]
 	}
 	return strconv.Itoa(code)
-}
-
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-			return false
-		}
-	}
-	return true
 }
 
 func newRequestID() string {

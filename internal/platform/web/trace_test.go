@@ -18,6 +18,9 @@ import (
 
 // Trace continues the caller's trace, names the span by the matched route, records the
 // status, and the access line names the span; with no tracer nothing is traced.
+// trustAll treats every caller as a peer service.
+func trustAll(*http.Request) bool { return true }
+
 func TestTraceServerSpans(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tracer := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)).Tracer("test")
@@ -29,7 +32,7 @@ func TestTraceServerSpans(t *testing.T) {
 		w.WriteHeader(http.StatusTeapot)
 		return nil
 	})
-	h := web.Chain(rt, web.Observe(logging.New(&logs, slog.LevelInfo, "test"), web.NewMetrics(prometheus.NewRegistry())), web.Trace(tracer))
+	h := web.Chain(rt, web.Observe(logging.New(&logs, slog.LevelInfo, "test"), web.NewMetrics(prometheus.NewRegistry())), web.Trace(tracer, trustAll))
 	req := httptest.NewRequest("GET", "/items/7", nil)
 	req.Header.Set("Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
 	h.ServeHTTP(httptest.NewRecorder(), req)
@@ -57,11 +60,47 @@ func TestTraceServerSpans(t *testing.T) {
 		t.Errorf("access line %v", line)
 	}
 
+	// A caller that is not one of our services: its traceparent starts nothing of ours.
+	exp.Reset()
+	untrusted := web.Chain(rt, web.Observe(slog.New(slog.DiscardHandler), web.NewMetrics(prometheus.NewRegistry())),
+		web.Trace(tracer, func(*http.Request) bool { return false }))
+	untrusted.ServeHTTP(httptest.NewRecorder(), req)
+	if got := exp.GetSpans().Snapshots(); len(got) != 1 || got[0].Parent().IsValid() ||
+		got[0].SpanContext().TraceID().String() == "0af7651916cd43dd8448eb211c80319c" {
+		t.Errorf("an outside caller's traceparent was continued: %d spans", len(got))
+	}
+
 	// Tracing off: the handler is the one given, and nothing carries a span.
-	off := web.Chain(rt, web.Observe(slog.New(slog.DiscardHandler), web.NewMetrics(prometheus.NewRegistry())), web.Trace(nil))
+	off := web.Chain(rt, web.Observe(slog.New(slog.DiscardHandler), web.NewMetrics(prometheus.NewRegistry())), web.Trace(nil, trustAll))
 	handlerSpan = trace.SpanContext{}
 	off.ServeHTTP(httptest.NewRecorder(), req)
 	if handlerSpan.IsValid() {
 		t.Errorf("the handler runs in span %s with tracing off", handlerSpan.SpanID())
+	}
+}
+
+// The span's url.path hides what the route marks secret, as the access line does.
+func TestTraceSpanHidesSecretPathSegments(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tracer := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)).Tracer("test")
+	rt := web.NewRouter()
+	rt.HandleFunc("POST /pay/{trade}/{token}/pay", func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	h := web.Chain(rt, web.Observe(slog.New(slog.DiscardHandler), web.NewMetrics(prometheus.NewRegistry())), web.Trace(tracer, trustAll))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/pay/2026120700001/1796642958.c2lnbmF0dXJl/pay", nil))
+	spans := exp.GetSpans().Snapshots()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	var path string
+	for _, a := range spans[0].Attributes() {
+		if a.Key == "url.path" {
+			path = a.Value.AsString()
+		}
+	}
+	if path != "/pay/2026120700001/[redacted]/pay" {
+		t.Errorf("span url.path %q", path)
 	}
 }
