@@ -548,7 +548,7 @@ func TestContract(t *testing.T) {
 		refresh("reuse", map[string]any{"refresh_token": s.Tokens.RefreshToken}, 401, "refresh_token_reused", false)
 		refresh("family revoked", map[string]any{"refresh_token": next.Tokens.RefreshToken}, 401, "invalid_refresh_token", false)
 		refresh("empty token", map[string]any{"refresh_token": ""}, 401, "invalid_refresh_token", false)
-		refresh("no token", map[string]any{}, 401, "invalid_refresh_token", true)
+		refresh("no token", map[string]any{}, 401, "invalid_refresh_token", false)
 		refresh("unknown field", map[string]any{"token": "x"}, 400, "unknown_field", true)
 		refresh("over the limit", map[string]any{"refresh_token": big}, 413, "body_too_large", false)
 		h.do(t, "refresh text/plain", call{method: post, path: "/api/v1/auth/refresh", raw: "x", hasRaw: true, contentType: "text/plain",
@@ -769,6 +769,12 @@ func TestContract(t *testing.T) {
 	t.Run("flash sales", func(t *testing.T) {
 		testFlashSales(t, h, boss.Tokens.AccessToken, clerk.Tokens.AccessToken)
 	})
+
+	t.Run("console dashboard", func(t *testing.T) {
+		testConsole(t, h, boss.Tokens.AccessToken, clerk.Tokens.AccessToken, alice.Tokens.AccessToken, alice.User.ID)
+	})
+
+	t.Run("frontend", func(t *testing.T) { testFrontend(t, h) })
 
 	t.Run("wechat", func(t *testing.T) { testWeChat(t, c) })
 

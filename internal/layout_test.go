@@ -1,6 +1,7 @@
 // Package internal_test checks the import rules of DESIGN.md's layout: imports point down
-// (cmd → app → module adapters → module → platform), and a module reaches another module
-// only through that module's <module>events contract package.
+// (cmd → app → module adapters → module → platform), a module reaches another module only
+// through that module's <module>events contract package, and the front-end (web) and the
+// API contract (api) import only platform.
 package internal_test
 
 import (
@@ -15,6 +16,11 @@ import (
 const modulePath = "github.com/minimart/minimart/"
 
 var modules = []string{"user", "catalog", "inventory", "cart", "order", "payment", "promotion"}
+
+// servedLeaves are the top-level packages the composition root serves as they are: the
+// front-end (web) and the HTTP contract (api). Like platform they know no module, so they
+// import nothing of this repository but platform.
+var servedLeaves = []string{modulePath + "web", modulePath + "api"}
 
 // moduleOf names the module a package belongs to ("" for none) and whether the package is
 // that module's contract package.
@@ -37,7 +43,9 @@ func adapterOf(pkg, module string) bool {
 }
 
 func TestImportsPointDown(t *testing.T) {
-	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", "./...").Output()
+	list := exec.Command("go", "list", "-json=ImportPath,Imports", "./...")
+	list.Dir = ".." // the module's root: web and api are outside internal
+	out, err := list.Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
@@ -67,6 +75,8 @@ func TestImportsPointDown(t *testing.T) {
 				t.Errorf("%s imports the composition root %s", p.ImportPath, imp)
 			case platform && (to != "" || strings.HasPrefix(imp, modulePath+"internal/app")):
 				t.Errorf("platform package %s imports %s: platform is shop-agnostic", p.ImportPath, imp)
+			case slices.Contains(servedLeaves, p.ImportPath) && !strings.HasPrefix(imp, modulePath+"internal/platform/"):
+				t.Errorf("%s imports %s: it may import only platform packages of this repository", p.ImportPath, imp)
 			case fromContract && to != "":
 				t.Errorf("contract package %s imports %s: contracts import only platform", p.ImportPath, imp)
 			case from != "" && to != "" && from != to && !toContract:

@@ -127,7 +127,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		if created {
 			fmt.Fprintf(stdout, "Created admin account %q with password %s\n"+
-				"  (shown only now; log in at POST /api/v1/admin/auth/login)\n", name, password)
+				"  (shown only now; log in to the console at /admin/ or POST /api/v1/admin/auth/login)\n", name, password)
 		}
 	}
 	if cfg.Embedded() && cfg.Demo && a.Catalog != nil && a.Inventory != nil {
@@ -146,8 +146,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		scheme = "https"
 	}
 	base := scheme + "://" + displayAddr(ln.Addr())
-	fmt.Fprintf(stdout, "Minimart %s serving (%s)\n  API      %s/api/v1\n  docs     %s/docs\n",
-		version(), a.DB.Target, base, base)
+	fmt.Fprintf(stdout, "Minimart %s serving (%s)\n  shop     %s/\n  console  %s/admin/\n  API      %s/api/v1\n  docs     %s/docs\n",
+		version(), a.DB.Target, base, base, base, base)
 	opsAddr := "off"
 	if ops != nil {
 		opsAddr = ops.Addr().String()

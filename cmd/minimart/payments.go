@@ -102,12 +102,13 @@ func paymentsCommand(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return configError(err)
 	}
-	found, err := payments.Reconcile(ctx, day)
+	rec, err := payments.Reconcile(ctx, day)
 	if err != nil {
 		return err
 	}
+	found := rec.Mismatches
 	if len(found) == 0 {
-		fmt.Fprintf(stdout, "%s: the providers' bills and our records agree\n", *date)
+		fmt.Fprintf(stdout, "%s: the providers' bills and our records agree (%d lines)\n", *date, rec.Matched)
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

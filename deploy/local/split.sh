@@ -240,6 +240,8 @@ wait_ready nginx "$!" "http://127.0.0.1:$port/healthz" "$state/nginx.log"
 
 cat <<EOF
 Minimart split serving at http://127.0.0.1:$port (state and logs in $state)
+  shop     http://127.0.0.1:$port/
+  console  http://127.0.0.1:$port/admin/
   API      http://127.0.0.1:$port/api/v1
   docs     http://127.0.0.1:$port/docs
 EOF

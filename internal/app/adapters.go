@@ -85,6 +85,22 @@ func (c cartCatalog) Items(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]car
 	return out, nil
 }
 
+type inventorySKUNames struct{ src skuSource }
+
+func (n inventorySKUNames) SKUNames(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]inventory.SKUName, error) {
+	refs, err := n.src.SKURefs(ctx, skuIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[ids.ID]inventory.SKUName, len(refs))
+	for _, r := range refs {
+		if !r.Deleted {
+			out[r.ID] = inventory.SKUName{ProductID: r.ProductID, Title: r.ProductTitle, Specs: r.Specs}
+		}
+	}
+	return out, nil
+}
+
 type orderStock struct{ src stockSource }
 
 func (s orderStock) Reserve(ctx context.Context, orderNo string, lines []order.LineRef, expiresAt time.Time) error {

@@ -71,6 +71,7 @@ import (
 	"github.com/minimart/minimart/internal/user/userdb"
 	"github.com/minimart/minimart/internal/user/userhttp"
 	"github.com/minimart/minimart/internal/user/wechatlogin"
+	frontend "github.com/minimart/minimart/web"
 )
 
 // moduleMigrations are each module's schemas, in the order they are applied.
@@ -260,6 +261,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return nil, err
 		}
 		a.Inventory.CountWith(stockMetrics)
+		a.Inventory.NameSKUsWith(inventorySKUNames{skus})
 		stock = a.Inventory
 		if cfg.AMQPURL != "" {
 			a.stockSync, err = stocksync.New(cfg.AMQPURL, cfg.InventoryQueue, a.Inventory, log, reg)
@@ -345,6 +347,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	rt.Handle("GET /healthz", web.Liveness())
 	rt.Handle("GET /readyz", web.ReadinessStatus(a.readinessChecks()...))
 	api.Routes(rt)
+	ui, err := frontend.New(frontend.Embedded)
+	if err != nil {
+		return nil, err
+	}
+	ui.Routes(rt)
 	rt.Handle("GET /api/v1/admin/events/dead-letters", staffTokens.Staff(auth.RoleAdmin)(web.HandlerFunc(a.deadLetters)))
 	a.routes(rt, staffTokens, ips, views, images)
 	a.ops = web.Ops(reg, a.readinessChecks()...)
@@ -356,6 +363,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		web.ClassifyErrors(sqldb.UnavailableError),
 		web.Recover(),
 		web.SecurityHeaders(),
+		// Before the router, which knows no OPTIONS: it answers preflights itself.
+		web.CORS(cfg.CORSOrigins),
 		web.LimitBody(cfg.MaxBodyBytes, map[string]int64{cataloghttp.UploadPath: cfg.MaxUploadBytes}),
 		// Innermost, so it sees the body as the handler reads it, within its limit.
 		audit.Middleware(audit.NewRecorder(a.DB, outbox, gen, strings.Join(cfg.Modules, ","), log), tokens.StaffClaim, ips),

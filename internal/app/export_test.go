@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/minimart/minimart/internal/cart"
+	"github.com/minimart/minimart/internal/inventory"
 	"github.com/minimart/minimart/internal/order"
 	"github.com/minimart/minimart/internal/payment"
 )
@@ -15,4 +16,6 @@ var (
 	OrderAddresses = func(src userSource) order.Addresses { return orderAddresses{src} }
 	OrderCart      = func(src cartSource) order.Cart { return orderCart{src} }
 	PaymentOrders  = func(src orderSource) payment.Orders { return paymentOrders{src} }
+	// InventorySKUNames is the catalog as the inventory's staff lists name SKUs with it.
+	InventorySKUNames = func(src skuSource) inventory.SKUNames { return inventorySKUNames{src} }
 )

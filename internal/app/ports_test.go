@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ type ports struct {
 	payOrders    payment.Orders
 	buyers       payment.Buyers
 	skuOwners    inventory.Catalog
+	skuNames     inventory.SKUNames
 	holds        inventory.Orders
 	available    catalog.StockReader
 	staff        auth.StaffStatus
@@ -51,6 +53,7 @@ type world struct {
 	s                    *apptest.Server
 	product, offProduct  ids.ID
 	black, white, offSKU ids.ID
+	deletedSKU           ids.ID
 	buyer, other         ids.ID
 	address, otherAddr   ids.ID
 	operator, disabled   ids.ID
@@ -73,6 +76,10 @@ func newWorld(t *testing.T) *world {
 	w.black = mustID(t, p["skus"].([]any)[0].(map[string]any)["id"])
 	w.white = mustID(t, p["skus"].([]any)[1].(map[string]any)["id"])
 	w.offSKU = mustID(t, off["skus"].([]any)[0].(map[string]any)["id"])
+	deleted := s.Expect(201, "POST", "/api/v1/admin/products", staff, map[string]any{
+		"category_id": cat["id"], "title": "删除手机", "skus": []map[string]any{{"price": 700}}}, nil)
+	w.deletedSKU = mustID(t, deleted["skus"].([]any)[0].(map[string]any)["id"])
+	s.Expect(204, "DELETE", "/api/v1/admin/products/"+deleted["id"].(string), staff, nil, nil)
 	for sku, n := range map[ids.ID]int{w.black: 10, w.white: 3} {
 		s.Expect(200, "PUT", "/api/v1/admin/skus/"+sku.String()+"/stock", staff, map[string]any{"stock": n}, nil)
 	}
@@ -139,7 +146,7 @@ func (w *world) local() ports {
 	a := w.s.App
 	return ports{orderCatalog: app.OrderCatalog(a.Catalog), cartCatalog: app.CartCatalog(a.Catalog), stock: app.OrderStock(a.Inventory),
 		addresses: app.OrderAddresses(a.Users), cart: app.OrderCart(a.Cart), payOrders: app.PaymentOrders(a.Orders), buyers: a.Users,
-		skuOwners: a.Catalog, holds: a.Orders, available: a.Inventory, staff: a.Users}
+		skuOwners: a.Catalog, skuNames: app.InventorySKUNames(a.Catalog), holds: a.Orders, available: a.Inventory, staff: a.Users}
 }
 
 // remote builds the same ports over each module's HTTP client, talking to the same app's
@@ -159,7 +166,8 @@ func (w *world) remote(t *testing.T) ports {
 	orders := orderclient.New(client("order", orderclient.Errors))
 	return ports{orderCatalog: app.OrderCatalog(cat), cartCatalog: app.CartCatalog(cat), stock: app.OrderStock(inv),
 		addresses: app.OrderAddresses(users), cart: app.OrderCart(cartclient.New(client("cart", cartclient.Errors))),
-		payOrders: app.PaymentOrders(orders), buyers: users, skuOwners: cat, holds: orders, available: inv, staff: users}
+		payOrders: app.PaymentOrders(orders), buyers: users, skuOwners: cat, skuNames: app.InventorySKUNames(cat), holds: orders,
+		available: inv, staff: users}
 }
 
 // TestPorts runs one suite per port over the module in process and over its HTTP client
@@ -334,6 +342,20 @@ func portSuite(t *testing.T, w *world, shape string, p ports) {
 		}
 		_, err = p.skuOwners.LiveSKUsOfProduct(ctx, unknown)
 		wantCode(t, err, inventory.ErrProductNotFound)
+	})
+
+	t.Run("inventory.SKUNames names the SKUs that still exist", func(t *testing.T) {
+		names, err := p.skuNames.SKUNames(ctx, []ids.ID{w.black, w.offSKU, w.deletedSKU, unknown})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[ids.ID]inventory.SKUName{
+			w.black:  {ProductID: w.product, Title: "测试手机", Specs: map[string]string{"颜色": "黑"}},
+			w.offSKU: {ProductID: w.offProduct, Title: "下架手机", Specs: map[string]string{}},
+		}
+		if !reflect.DeepEqual(names, want) {
+			t.Fatalf("names = %+v, want %+v (the deleted and the unknown SKU absent)", names, want)
+		}
 	})
 
 	t.Run("auth.StaffStatus gives the current role of active accounts only", func(t *testing.T) {

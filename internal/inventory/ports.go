@@ -31,3 +31,19 @@ type Orders interface {
 	// status). An order number it does not return was never recorded.
 	Placed(ctx context.Context, orderNos []string) ([]string, error)
 }
+
+// SKUNames names SKUs for staff: the catalog module satisfies it in process, an HTTP client
+// when the catalog runs as its own service (both through an adapter of the composition
+// root).
+type SKUNames interface {
+	// SKUNames returns the names of the SKUs among skuIDs that still exist (neither they
+	// nor their product deleted); deleted and unknown SKUs are absent.
+	SKUNames(ctx context.Context, skuIDs []ids.ID) (map[ids.ID]SKUName, error)
+}
+
+// SKUName is how staff know a SKU: its product and the values of its specs.
+type SKUName struct {
+	ProductID ids.ID
+	Title     string
+	Specs     map[string]string
+}

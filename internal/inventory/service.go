@@ -24,6 +24,8 @@ type Service struct {
 	// reserves group concurrent reservations into shared transactions.
 	reserves *batch.Batcher[Reservation, Reservation]
 	metrics  *Metrics
+	// names names SKUs in staff lists (NameSKUsWith).
+	names SKUNames
 }
 
 // CountWith makes the service count its refusals in m; call it before the service is used.

@@ -41,6 +41,10 @@ type Storer interface {
 		event func(before, after Level) (events.Event, error)) (applied bool, level Level, err error)
 	// Levels returns the stock rows that exist among skuIDs.
 	Levels(ctx context.Context, skuIDs []ids.ID) ([]Level, error)
+	// LowLevels lists up to limit stock rows whose available stock is at most threshold,
+	// ordered by available then SKU id, after the row `after` of that order (the zero Level:
+	// from the first).
+	LowLevels(ctx context.Context, threshold int64, after Level, limit int) ([]Level, error)
 	// Ledger lists a SKU's changes, newest first, with Seq below beforeSeq (0: from the newest).
 	Ledger(ctx context.Context, skuID ids.ID, beforeSeq int64, limit int) ([]LedgerEntry, error)
 

@@ -84,4 +84,10 @@ type Storer interface {
 	Due(ctx context.Context, status Status, now time.Time, limit int) ([]ids.ID, error)
 	// Placed returns the order numbers among nos that name a recorded order.
 	Placed(ctx context.Context, nos []string) ([]string, error)
+	// DayTotals totals the orders placed in [from, to) and the orders paid in [from, to) per
+	// calendar day of the zone offsetSeconds east of UTC, keyed by that day as YYYY-MM-DD;
+	// days without either are absent.
+	DayTotals(ctx context.Context, from, to time.Time, offsetSeconds int) (map[string]DayTotals, error)
+	// StatusCounts counts the orders now in each of statuses; a status without orders is absent.
+	StatusCounts(ctx context.Context, statuses ...Status) (map[Status]int, error)
 }

@@ -30,46 +30,63 @@ const (
 	ProblemRefundNotThere = "refunded here, not in the provider's bill"
 )
 
-// billZone is the providers' bill day: China Standard Time.
-var billZone = time.FixedZone("CST", 8*3600)
-
 // BillDay is the start of a bill day (YYYY-MM-DD, China Standard Time).
 func BillDay(date string) (time.Time, error) {
-	return time.ParseInLocation(time.DateOnly, date, billZone)
+	return time.ParseInLocation(time.DateOnly, date, money.ChinaTime())
+}
+
+// Reconciliation is what comparing the providers' bills of a day with our records found.
+type Reconciliation struct {
+	// Matched counts the bill lines, payments and refunds, that agree with our records.
+	Matched int
+	// Mismatches lists every difference, provider by provider in name order.
+	Mismatches []Mismatch
 }
 
 // Reconcile compares each provider's bill for a day with the payments and refunds recorded
-// here and lists every difference.
-func (s *Service) Reconcile(ctx context.Context, day time.Time) ([]Mismatch, error) {
-	from := time.Date(day.In(billZone).Year(), day.In(billZone).Month(), day.In(billZone).Day(), 0, 0, 0, 0, billZone)
+// here and lists every difference. A provider whose bill cannot be had fails the whole
+// reconciliation with ErrProvider: a partial answer would read as a clean one.
+func (s *Service) Reconcile(ctx context.Context, day time.Time) (Reconciliation, error) {
+	local := day.In(money.ChinaTime())
+	from := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, money.ChinaTime())
 	to := from.AddDate(0, 0, 1)
 	names := make([]string, 0, len(s.providers))
 	for name := range s.providers {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	var out []Mismatch
+	out := Reconciliation{Mismatches: []Mismatch{}}
 	for _, name := range names {
 		prov := s.providers[name]
 		bill, err := prov.Bill(ctx, from)
+		if err != nil && ctx.Err() != nil {
+			// The caller went away or ran out of time: no fault of the provider's. The cause
+			// is kept as text only, as a provider's error may wrap ErrProvider.
+			return Reconciliation{}, fmt.Errorf("%s bill: %w (%v)", name, ctx.Err(), err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%s bill: %w", name, err)
+			return Reconciliation{}, fmt.Errorf("%w: %w", ErrProvider.Withf("the %s bill of %s cannot be read; try again later",
+				name, from.Format(time.DateOnly)), err)
 		}
 		pays, refunds, err := s.store.SucceededBetween(ctx, name, from.UTC(), to.UTC())
 		if err != nil {
-			return nil, err
+			return Reconciliation{}, err
 		}
-		found, err := s.reconcileProvider(ctx, name, bill, pays, refunds)
+		matched, found, err := s.reconcileProvider(ctx, name, bill, pays, refunds)
 		if err != nil {
-			return nil, err
+			return Reconciliation{}, err
 		}
-		out = append(out, found...)
+		out.Matched += matched
+		out.Mismatches = append(out.Mismatches, found...)
 	}
 	return out, nil
 }
 
-func (s *Service) reconcileProvider(ctx context.Context, provider string, bill []BillLine, pays []Payment, refunds []Refund) ([]Mismatch, error) {
+// reconcileProvider compares one provider's bill with our records of its day and answers how
+// many bill lines agree, and every difference.
+func (s *Service) reconcileProvider(ctx context.Context, provider string, bill []BillLine, pays []Payment, refunds []Refund) (int, []Mismatch, error) {
 	var out []Mismatch
+	matched := 0
 	ourPays := map[string]Payment{}
 	for _, p := range pays {
 		ourPays[p.OrderNo] = p
@@ -88,7 +105,7 @@ func (s *Service) reconcileProvider(ctx context.Context, provider string, bill [
 				var err error
 				p, err = s.store.PaymentByTradeNo(ctx, provider, line.OutTradeNo)
 				if err != nil && !errors.Is(err, ErrPaymentNotFound) {
-					return nil, err
+					return 0, nil, err
 				}
 				if err != nil || p.Status != Succeeded {
 					out = append(out, Mismatch{Provider: provider, Kind: BillPayment, OutTradeNo: line.OutTradeNo,
@@ -99,7 +116,9 @@ func (s *Service) reconcileProvider(ctx context.Context, provider string, bill [
 			if p.Amount != line.Amount {
 				out = append(out, Mismatch{Provider: provider, Kind: BillPayment, OutTradeNo: line.OutTradeNo,
 					Problem: ProblemAmount, Theirs: line.Amount, Ours: p.Amount})
+				continue
 			}
+			matched++
 		case BillRefund:
 			r, ok := ourRefunds[line.OutRefundNo]
 			delete(ourRefunds, line.OutRefundNo)
@@ -107,7 +126,7 @@ func (s *Service) reconcileProvider(ctx context.Context, provider string, bill [
 				var err error
 				r, err = s.store.RefundByOutNo(ctx, line.OutRefundNo)
 				if err != nil && !errors.Is(err, ErrRefundNotFound) {
-					return nil, err
+					return 0, nil, err
 				}
 				if err != nil || r.Status != RefundDone {
 					out = append(out, Mismatch{Provider: provider, Kind: BillRefund, OutTradeNo: line.OutTradeNo,
@@ -118,7 +137,9 @@ func (s *Service) reconcileProvider(ctx context.Context, provider string, bill [
 			if r.Amount != line.Amount {
 				out = append(out, Mismatch{Provider: provider, Kind: BillRefund, OutTradeNo: line.OutTradeNo,
 					OutRefundNo: line.OutRefundNo, Problem: ProblemAmount, Theirs: line.Amount, Ours: r.Amount})
+				continue
 			}
+			matched++
 		}
 	}
 	for _, p := range sortedPayments(ourPays) {
@@ -129,7 +150,7 @@ func (s *Service) reconcileProvider(ctx context.Context, provider string, bill [
 		out = append(out, Mismatch{Provider: provider, Kind: BillRefund, OutTradeNo: r.OrderNo, OutRefundNo: r.OutRefundNo,
 			Problem: ProblemRefundNotThere, Ours: r.Amount})
 	}
-	return out, nil
+	return matched, out, nil
 }
 
 func sortedPayments(m map[string]Payment) []Payment {

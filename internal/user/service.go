@@ -59,10 +59,11 @@ func NewService(store Storer, tokens *auth.Tokens, gen *ids.Generator, wechat Co
 
 // Tokens is what a successful login hands the client.
 type Tokens struct {
-	TokenType             string    `json:"token_type"`
-	AccessToken           string    `json:"access_token"`
-	AccessTokenExpiresAt  time.Time `json:"access_token_expires_at"`
-	RefreshToken          string    `json:"refresh_token"`
+	TokenType            string    `json:"token_type"`
+	AccessToken          string    `json:"access_token"`
+	AccessTokenExpiresAt time.Time `json:"access_token_expires_at"`
+	// RefreshToken is empty when the client takes it as a cookie (X-Session-Transport).
+	RefreshToken          string    `json:"refresh_token,omitempty"`
 	RefreshTokenExpiresAt time.Time `json:"refresh_token_expires_at"`
 }
 
@@ -257,14 +258,16 @@ func (s *Service) tokensFor(sess Session, refresh, role string) (Tokens, error) 
 		RefreshToken: refresh, RefreshTokenExpiresAt: sess.ExpiresAt}, nil
 }
 
-// Refresh exchanges a refresh token for a new pair; the old refresh token stops working.
-func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
+// Refresh exchanges a refresh token of a session of kind (SubjectBuyer, SubjectStaff, or
+// AnySubject) for a new pair; the old refresh token stops working. A token of the other kind
+// is refused as invalid and stays usable where it belongs.
+func (s *Service) Refresh(ctx context.Context, kind, refreshToken string) (Tokens, error) {
 	if refreshToken == "" || len(refreshToken) > 128 {
 		return Tokens{}, ErrInvalidRefreshToken
 	}
 	now := s.now().UTC()
 	plain, hash := auth.NewRefreshToken()
-	next, err := s.store.RotateSession(ctx, auth.HashRefreshToken(refreshToken), now, func(old Session) Session {
+	next, err := s.store.RotateSession(ctx, auth.HashRefreshToken(refreshToken), kind, now, func(old Session) Session {
 		return Session{ID: s.ids.New(), FamilyID: old.FamilyID, SubjectKind: old.SubjectKind, SubjectID: old.SubjectID,
 			TokenHash: hash, ExpiresAt: now.Add(s.cfg.RefreshTTL), CreatedAt: now}
 	})
@@ -287,13 +290,13 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 	return s.tokensFor(next, plain, role)
 }
 
-// Logout revokes the login the refresh token belongs to. An unknown token is not an error:
-// the client is logged out either way.
-func (s *Service) Logout(ctx context.Context, refreshToken string) error {
+// Logout revokes the login the refresh token belongs to, when its session is of kind. An
+// unknown token is not an error: the client is logged out either way.
+func (s *Service) Logout(ctx context.Context, kind, refreshToken string) error {
 	if refreshToken == "" || len(refreshToken) > 128 {
 		return nil
 	}
-	return s.store.RevokeFamily(ctx, auth.HashRefreshToken(refreshToken), s.now().UTC())
+	return s.store.RevokeFamily(ctx, auth.HashRefreshToken(refreshToken), kind, s.now().UTC())
 }
 
 // ListPage is a page of a list ordered newest first.

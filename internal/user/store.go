@@ -50,10 +50,13 @@ type Storer interface {
 	CreateSession(ctx context.Context, s Session) error
 	// RotateSession replaces the live session with token hash by next(old), in one
 	// transaction. A used or revoked token revokes its whole family and returns
-	// ErrRefreshTokenReused; an unknown or expired one ErrInvalidRefreshToken.
-	RotateSession(ctx context.Context, hash []byte, now time.Time, next func(old Session) Session) (Session, error)
-	// RevokeFamily revokes every session of the family the token belongs to.
-	RevokeFamily(ctx context.Context, hash []byte, now time.Time) error
+	// ErrRefreshTokenReused; an unknown or expired one ErrInvalidRefreshToken. A session of
+	// another kind than kind (SubjectBuyer, SubjectStaff; AnySubject takes both) is unknown
+	// here and left untouched.
+	RotateSession(ctx context.Context, hash []byte, kind string, now time.Time, next func(old Session) Session) (Session, error)
+	// RevokeFamily revokes every session of the family the token belongs to, when the token's
+	// session is of kind (AnySubject: either).
+	RevokeFamily(ctx context.Context, hash []byte, kind string, now time.Time) error
 
 	Addresses(ctx context.Context, userID ids.ID) ([]Address, error)
 	AddressByID(ctx context.Context, userID, id ids.ID) (Address, error)

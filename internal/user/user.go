@@ -67,6 +67,9 @@ const MaxAddresses = 20
 const (
 	SubjectBuyer = "buyer"
 	SubjectStaff = "staff"
+	// AnySubject, as the kind a session lookup asks for, takes buyer and staff sessions alike
+	// (the shared /api/v1/auth/refresh and /logout, which serve both).
+	AnySubject = ""
 )
 
 // Session is one refresh token. Tokens of one login form a family: each refresh replaces

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestDemoCatalogSearchAndReindex: the embedded first start loads the demo catalog and
@@ -46,16 +45,8 @@ func TestDemoCatalogSearchAndReindex(t *testing.T) {
 		call(t, "GET", base+"/api/v1/search?q="+url.QueryEscape(q), "", nil, http.StatusOK, &page)
 		return page.Total
 	}
-	// The demo's events reach the index through the outbox; once it is drained, the index
-	// holds the whole catalog.
-	// Generous: under -race with the whole suite running, each search-index update is slow.
-	deadline := time.Now().Add(120 * time.Second)
-	for !strings.Contains(string(call(t, "GET", first.ops+"/metrics", "", nil, http.StatusOK, nil)), "\nminimart_outbox_pending 0\n") {
-		if time.Now().After(deadline) {
-			t.Fatal("the outbox never drained")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	// The demo's events reach the index through the outbox.
+	first.waitEventsDrained(t)
 	phones := searchCount(first.base, "手机")
 	if phones < 5 {
 		t.Fatalf("手机 finds %d demo products", phones)

@@ -127,6 +127,21 @@ func startServer(t *testing.T, env ...string) *server {
 	return s
 }
 
+// waitEventsDrained waits until the server's outbox is empty: every event written so far
+// (the demo catalog's, on a first start) has been delivered, so the search index and the
+// caches hold the whole catalog. Generous: under -race with the whole suite running, each
+// search-index update is slow.
+func (s *server) waitEventsDrained(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for !strings.Contains(string(call(t, "GET", s.ops+"/metrics", "", nil, http.StatusOK, nil)), "\nminimart_outbox_pending 0\n") {
+		if time.Now().After(deadline) {
+			t.Fatal("the outbox never drained")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (s *server) output() string {
 	return "--- stdout:\n" + s.stdout.String() + "--- stderr:\n" + s.stderr.String()
 }

@@ -193,3 +193,26 @@ func (s *Store) Ledger(ctx context.Context, skuID ids.ID, beforeSeq int64, limit
 	}
 	return out, rows.Err()
 }
+
+// LowLevels lists up to limit stock rows whose available stock is at most threshold, by
+// available then SKU id, after the row `after` of that order (the zero Level: from the
+// start). Without an index on available it reads the whole stock table: a staff page
+// loaded now and then, where such an index would cost every reservation a second write.
+func (s *Store) LowLevels(ctx context.Context, threshold int64, after inventory.Level, limit int) ([]inventory.Level, error) {
+	rows, err := s.db.Read().QueryContext(ctx, "SELECT "+levelColumns+` FROM stock
+		WHERE available <= ? AND (available > ? OR (available = ? AND sku_id > ?))
+		ORDER BY available, sku_id LIMIT ?`, threshold, after.Available, after.Available, after.SKUID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select low stock: %w", err)
+	}
+	defer rows.Close()
+	out := []inventory.Level{}
+	for rows.Next() {
+		l, err := scanLevel(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l.Level)
+	}
+	return out, rows.Err()
+}

@@ -1,8 +1,10 @@
 // Package inventoryhttp serves stock administration: set (the seed's updateProductStock),
-// adjust by a delta with a reason, and read a SKU's level with its ledger.
+// adjust by a delta with a reason, read a SKU's level with its ledger, and list the SKUs
+// running low.
 package inventoryhttp
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 
@@ -21,6 +23,7 @@ func Routes(rt *web.Router, svc *inventory.Service, tokens *auth.Tokens) {
 	rt.Handle("GET /api/v1/admin/skus/{id}/stock", staff(h.level))
 	rt.Handle("PUT /api/v1/admin/skus/{id}/stock", staff(h.set))
 	rt.Handle("POST /api/v1/admin/skus/{id}/stock/adjustments", staff(h.adjust))
+	rt.Handle("GET /api/v1/admin/stock/low", staff(h.low))
 }
 
 func actor(r *http.Request) string {
@@ -77,20 +80,14 @@ func (h *handlers) level(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	limit := 20
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return web.ErrInvalidParam.Withf("limit must be a positive integer")
-		}
-		limit = min(n, 100)
+	limit, err := web.QueryInt(r, "limit", 20, 1, math.MaxInt)
+	if err != nil {
+		return err
 	}
-	var before int64
-	if v := q.Get("cursor"); v != "" {
-		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
-			return web.ErrInvalidParam.Withf("cursor must be the next_cursor of a previous page")
-		}
+	limit = min(limit, 100)
+	before, err := web.QueryInt(r, "cursor", int64(0), 1, math.MaxInt64)
+	if err != nil {
+		return web.ErrInvalidParam.Withf("cursor must be the next_cursor of a previous page")
 	}
 	l, err := h.svc.Level(r.Context(), id)
 	if err != nil {
@@ -110,5 +107,25 @@ func (h *handlers) level(w http.ResponseWriter, r *http.Request) error {
 		Ledger     []inventory.LedgerEntry `json:"ledger"`
 		NextCursor string                  `json:"next_cursor,omitempty"`
 	}{l, entries, next})
+	return nil
+}
+
+func (h *handlers) low(w http.ResponseWriter, r *http.Request) error {
+	threshold, err := web.QueryInt(r, "threshold", int64(10), 0, inventory.MaxLowStockThreshold)
+	if err != nil {
+		return err
+	}
+	limit, err := web.QueryInt(r, "limit", 50, 1, inventory.MaxLowStockItems)
+	if err != nil {
+		return err
+	}
+	items, err := h.svc.LowStock(r.Context(), threshold, limit)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, struct {
+		Threshold int64                    `json:"threshold"`
+		Items     []inventory.LowStockItem `json:"items"`
+	}{threshold, items})
 	return nil
 }

@@ -41,6 +41,7 @@ func TestStoreConformance(t *testing.T) {
 		t.Run("concurrent updates", h.concurrentUpdates)
 		t.Run("due", h.due)
 		t.Run("placed", h.placed)
+		t.Run("summary", h.summary)
 		t.Run("lists", h.lists) // last: it counts every order the other subtests made
 	})
 }
@@ -609,6 +610,71 @@ func (h *harness) placed(t *testing.T) {
 	}
 	if got, err := h.store.Placed(ctx, nil); err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("none asked: %#v, %v", got, err)
+	}
+}
+
+// summary: orders are counted on the calendar day of the zone asked for, placed by
+// created_at and paid by paid_at, to the microsecond at a day's edge; statuses are counted now.
+func (h *harness) summary(t *testing.T) {
+	statuses := []order.Status{order.Paid, order.Refunding}
+	before, err := h.store.StatusCounts(ctx, statuses...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2025-09-09 00:00 in UTC+8 is 2025-09-08 16:00 UTC.
+	cst := time.FixedZone("UTC+8", 8*3600)
+	day := func(d int) time.Time { return time.Date(2025, 9, d, 0, 0, 0, 0, cst) }
+	lastMicro := -time.Microsecond
+	place := func(created time.Time, status order.Status, paid *time.Time, payable money.Fen) {
+		o := h.newOrder(h.gen.New(), created)
+		o.Status, o.PaidAt, o.Payable = status, paid, payable
+		h.create(t, o)
+	}
+	place(day(8).Add(23*time.Hour), order.Paid, tp(day(9).Add(8*time.Hour)), 400) // placed before the window, paid on the 9th
+	place(day(9).Add(lastMicro), order.Paid, tp(day(9)), 300)                     // the same: the last microsecond of the 8th
+	place(day(10).Add(lastMicro), order.PendingPayment, nil, 1000)                // the 9th's last microsecond
+	place(day(10), order.Refunding, tp(day(11).Add(lastMicro)), 2000)             // the 10th's first, paid at its last
+	place(day(10).Add(18*time.Hour), order.Shipped, tp(day(11)), 3000)            // paid on the 11th's first
+	place(day(12), order.Paid, tp(day(12)), 5000)                                 // the window's end: outside
+	place(day(12).Add(lastMicro).In(time.UTC), order.Cancelled, nil, 1)           // the 11th's last, given in UTC
+
+	got, err := h.store.DayTotals(ctx, day(9), day(12), 8*3600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]order.DayTotals{
+		"2025-09-09": {Orders: 1, PaidOrders: 2, PaidAmount: 700},
+		"2025-09-10": {Orders: 2, PaidOrders: 1, PaidAmount: 2000},
+		"2025-09-11": {Orders: 1, PaidOrders: 1, PaidAmount: 3000},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("day totals in UTC+8 = %+v\nwant %+v", got, want)
+	}
+	// The same orders by UTC days: the edges move eight hours.
+	got, err = h.store.DayTotals(ctx, day(9).Add(8*time.Hour), day(11).Add(8*time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]order.DayTotals{
+		"2025-09-09": {Orders: 2, PaidOrders: 1, PaidAmount: 400},
+		"2025-09-10": {Orders: 1, PaidOrders: 2, PaidAmount: 5000},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("day totals in UTC = %+v\nwant %+v", got, want)
+	}
+	if got, err := h.store.DayTotals(ctx, day(1), day(8), 8*3600); err != nil || len(got) != 0 {
+		t.Fatalf("days without orders = %+v, %v; want none", got, err)
+	}
+
+	after, err := h.store.StatusCounts(ctx, statuses...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after[order.Paid] != before[order.Paid]+3 || after[order.Refunding] != before[order.Refunding]+1 || len(after) != 2 {
+		t.Fatalf("status counts %v → %v, want 3 more paid and 1 more refunding, nothing else", before, after)
+	}
+	if none, err := h.store.StatusCounts(ctx); err != nil || len(none) != 0 {
+		t.Fatalf("no statuses asked = %v, %v", none, err)
 	}
 }
 

@@ -1,6 +1,6 @@
 // Package orderhttp serves orders: the buyer's create (the seed's createOrder), read (the
 // seed's getOrderInfo), list, cancel and confirm-receipt, and the staff's search, detail
-// with history, shipping and notes.
+// with history, shipping and notes, and the dashboard's summary.
 package orderhttp
 
 import (
@@ -33,6 +33,7 @@ func Routes(rt *web.Router, svc *order.Service, tokens *auth.Tokens, createLimit
 	rt.Handle("POST /api/v1/orders/{id}/cancel", buyer(h.cancel))
 	rt.Handle("POST /api/v1/orders/{id}/confirm-receipt", buyer(h.confirm))
 	rt.Handle("GET /api/v1/admin/orders", staff(h.staffList))
+	rt.Handle("GET /api/v1/admin/orders/summary", staff(h.summary))
 	rt.Handle("GET /api/v1/admin/orders/{id}", staff(h.staffGet))
 	rt.Handle("POST /api/v1/admin/orders/{id}/ship", staff(h.ship))
 	rt.Handle("POST /api/v1/admin/orders/{id}/note", staff(h.note))
@@ -225,6 +226,20 @@ func (h *handlers) staffGet(w http.ResponseWriter, r *http.Request) error {
 		order.Order
 		History []order.Transition `json:"history"`
 	}{o, history})
+	return nil
+}
+
+// summary answers the dashboard's counts of the last `days` days (1–90, default 7).
+func (h *handlers) summary(w http.ResponseWriter, r *http.Request) error {
+	days, err := web.QueryInt(r, "days", 7, 1, order.MaxSummaryDays)
+	if err != nil {
+		return err
+	}
+	s, err := h.svc.Summary(r.Context(), days)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, s)
 	return nil
 }
 

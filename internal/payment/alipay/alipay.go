@@ -107,7 +107,7 @@ func New(cfg Config) (*Provider, error) {
 	client, err := sdk.New(appID, privateKeyText, true,
 		sdk.WithProductionGateway(gateway),
 		sdk.WithHTTPClient(httpClient),
-		sdk.WithTimeLocation(chinaTime))
+		sdk.WithTimeLocation(money.ChinaTime()))
 	if err != nil {
 		return nil, fmt.Errorf("alipay: PrivateKey is not usable (%v)", err)
 	}
@@ -210,7 +210,7 @@ func (p *Provider) Prepay(ctx context.Context, req payment.PrepayRequest) (payme
 	}
 	timeExpire := ""
 	if !req.ExpiresAt.IsZero() {
-		timeExpire = req.ExpiresAt.In(chinaTime).Format(alipayTimeLayout)
+		timeExpire = req.ExpiresAt.In(money.ChinaTime()).Format(alipayTimeLayout)
 	}
 
 	switch req.Method {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/minimart/minimart/internal/payment"
+	"github.com/minimart/minimart/internal/platform/money"
 )
 
 // Bounds on what a bill download may cost. A busy shop's daily detail file is tens of
@@ -52,7 +53,7 @@ var errNotBillDetail = errors.New("not the bill's detail file")
 // and, for some merchants, for a day without trades; both are an error wrapping
 // payment.ErrProvider whose text says isp.bill_not_exist.
 func (p *Provider) Bill(ctx context.Context, day time.Time) ([]payment.BillLine, error) {
-	date := day.In(chinaTime).Format("2006-01-02")
+	date := day.In(money.ChinaTime()).Format("2006-01-02")
 	rsp, err := p.client.BillDownloadURLQuery(ctx, sdk.BillDownloadURLQuery{BillType: "trade", BillDate: date})
 	var answer sdk.Error
 	if rsp != nil {

@@ -29,10 +29,8 @@ import (
 	"github.com/minimart/minimart/internal/platform/money"
 )
 
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // gatewayNow is the fake gateway's clock in every test that reads times back.
-var gatewayNow = time.Date(2025, 3, 14, 9, 26, 53, 0, chinaTime)
+var gatewayNow = time.Date(2025, 3, 14, 9, 26, 53, 0, money.ChinaTime())
 
 func newGateway(t *testing.T) (*alipaytest.Server, *alipay.Provider) {
 	t.Helper()
@@ -658,7 +656,7 @@ func TestBill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines, err := p.Bill(ctx, time.Date(2025, 3, 14, 0, 0, 0, 0, chinaTime))
+	lines, err := p.Bill(ctx, time.Date(2025, 3, 14, 0, 0, 0, 0, money.ChinaTime()))
 	if err != nil {
 		t.Fatalf("Bill: %v", err)
 	}
@@ -684,7 +682,7 @@ func TestBill(t *testing.T) {
 		t.Errorf("Bill(%s) = %d lines, %v", utcEvening, len(sameDay), err)
 	}
 
-	_, err = p.Bill(ctx, time.Date(2025, 3, 1, 0, 0, 0, 0, chinaTime))
+	_, err = p.Bill(ctx, time.Date(2025, 3, 1, 0, 0, 0, 0, money.ChinaTime()))
 	if !errors.Is(err, payment.ErrProvider) || !strings.Contains(err.Error(), "isp.bill_not_exist") {
 		t.Errorf("Bill of a day without trades: err = %v", err)
 	}

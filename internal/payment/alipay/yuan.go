@@ -10,11 +10,8 @@ import (
 	"github.com/minimart/minimart/internal/platform/money"
 )
 
-// chinaTime is Beijing time. Alipay writes every time without a zone and means this one; a
-// fixed zone needs no tzdata on the host.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
-// alipayTimeLayout is how Alipay writes times (gmt_payment, time_expire, bill columns).
+// alipayTimeLayout is how Alipay writes times (gmt_payment, time_expire, bill columns):
+// without a zone, meaning Beijing time (money.ChinaTime).
 const alipayTimeLayout = "2006-01-02 15:04:05"
 
 // maxYuanDigits bounds the whole-yuan part so that fen always fit in an int64 with room to
@@ -66,7 +63,7 @@ func formatYuan(f money.Fen) string {
 
 // parseChinaTime reads an Alipay time ("2024-01-02 15:04:05", Beijing time).
 func parseChinaTime(s string) (time.Time, error) {
-	t, err := time.ParseInLocation(alipayTimeLayout, s, chinaTime)
+	t, err := time.ParseInLocation(alipayTimeLayout, s, money.ChinaTime())
 	if err != nil {
 		return time.Time{}, fmt.Errorf("time %q is not %q", shorten(s), alipayTimeLayout)
 	}

@@ -1,6 +1,6 @@
 // Package paymenthttp serves payments: the buyer's initiate (the seed's initiatePayment) and
 // payment list, the providers' notify endpoints (the seed's paymentResultNotify), and the
-// staff's refunds, payment detail and notify log.
+// staff's refunds, payment detail, notify log and reconciliation with the providers' bills.
 package paymenthttp
 
 import (
@@ -37,6 +37,7 @@ func Routes(rt *web.Router, svc *payment.Service, tokens *auth.Tokens, ips *web.
 	rt.Handle("GET /api/v1/admin/orders/{id}/payments", staff(h.staffList))
 	rt.Handle("POST /api/v1/admin/orders/{id}/refunds", admin(h.refund))
 	rt.Handle("GET /api/v1/admin/payments/notifications", admin(h.notifications))
+	rt.Handle("GET /api/v1/admin/payments/reconciliation", admin(h.reconciliation))
 }
 
 func (h *handlers) methods(w http.ResponseWriter, _ *http.Request) error {

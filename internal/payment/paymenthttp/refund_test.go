@@ -99,18 +99,19 @@ func TestReconcileSandbox(t *testing.T) {
 	})
 	ctx := context.Background()
 	today := time.Now()
-	got, err := sh.s.App.Payments.Reconcile(ctx, today)
-	if err != nil || len(got) != 0 {
-		t.Fatalf("reconcile = %v, %v; want no mismatch", got, err)
+	rec, err := sh.s.App.Payments.Reconcile(ctx, today)
+	if err != nil || len(rec.Mismatches) != 0 || rec.Matched != 2 {
+		t.Fatalf("reconcile = %+v, %v; want the payment and the refund matched", rec, err)
 	}
 	if _, err := sh.db().Exec(`INSERT INTO sandbox_trades (out_trade_no, transaction_id, amount, description, notify_url,
 		status, expires_at, paid_at, created_at) VALUES ('STRAY1', 'SBXSTRAY', 777, 'x', 'http://x', 'success', ?, ?, ?)`,
 		today.UTC(), today.UTC(), today.UTC()); err != nil {
 		t.Fatal(err)
 	}
-	got, err = sh.s.App.Payments.Reconcile(ctx, today)
-	if err != nil || len(got) != 1 || got[0].OutTradeNo != "STRAY1" || got[0].Problem != payment.ProblemMissingHere || got[0].Theirs != 777 {
-		t.Fatalf("reconcile = %+v, %v", got, err)
+	rec, err = sh.s.App.Payments.Reconcile(ctx, today)
+	got := rec.Mismatches
+	if err != nil || rec.Matched != 2 || len(got) != 1 || got[0].OutTradeNo != "STRAY1" || got[0].Problem != payment.ProblemMissingHere || got[0].Theirs != 777 {
+		t.Fatalf("reconcile = %+v, %v", rec, err)
 	}
 
 	// The provider's books disagree on an amount, and lose a payment and a refund of ours.
@@ -124,9 +125,13 @@ func TestReconcileSandbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err = sh.s.App.Payments.Reconcile(ctx, today)
+	rec, err = sh.s.App.Payments.Reconcile(ctx, today)
 	if err != nil {
 		t.Fatal(err)
+	}
+	got = rec.Mismatches
+	if rec.Matched != 0 {
+		t.Fatalf("reconcile = %+v, want nothing matched", rec)
 	}
 	want := map[string]payment.Mismatch{
 		orderNo + " " + payment.ProblemAmount:         {Theirs: 3400, Ours: 3500},

@@ -30,12 +30,14 @@ func (p *Provider) linked(h web.HandlerFunc) web.HandlerFunc {
 	}
 }
 
+// The page links back to the storefront (web/store, served at /), which finds the order by
+// its number and shows it paid once the notify arrived, as a provider's return URL would.
 var cashierPage = template.Must(template.New("cashier").Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Minimart sandbox cashier</title>
 <style nonce="{{.Nonce}}">body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}
 .amount{font-size:2.2rem;margin:.5rem 0}button{font-size:1.1rem;padding:.6rem 1.4rem;margin-right:.6rem}
-.note{color:#666;font-size:.9rem}form{display:inline}</style></head><body>
+.note{color:#666;font-size:.9rem}form{display:inline}a{display:inline-block;margin-top:1.5rem}</style></head><body>
 <h1>Sandbox cashier</h1>
 <p class="note">No real money moves. Paying sends a signed notify to the shop, as WeChat Pay or Alipay would.</p>
 <p>Order <code>{{.Trade.OutTradeNo}}</code> — {{.Trade.Description}}</p>
@@ -45,6 +47,7 @@ var cashierPage = template.Must(template.New("cashier").Parse(`<!doctype html>
 <form method="post" action="{{.Link}}/pay"><button type="submit">Pay</button></form>
 <form method="post" action="{{.Link}}/fail"><button type="submit">Fail</button></form>
 {{else}}<p>Status: {{.Trade.Status}}</p>{{end}}
+<p><a href="/#/pay-result?order_no={{.Trade.OutTradeNo}}">返回商店 · Back to the shop</a></p>
 </body></html>`))
 
 func wantsJSON(r *http.Request) bool {

@@ -35,7 +35,7 @@ type tradeBill struct {
 // Bill returns the successful payments and refunds of day (a China-time date) from WeChat
 // Pay's trade bill. A day without trades has no bill (NO_STATEMENT_EXIST) and gives no lines.
 func (p *Provider) Bill(ctx context.Context, day time.Time) ([]payment.BillLine, error) {
-	date := day.In(chinaTime).Format(time.DateOnly)
+	date := day.In(money.ChinaTime()).Format(time.DateOnly)
 	result, err := p.client.Request(ctx, http.MethodGet, consts.WechatPayAPIServer+"/v3/bill/tradebill", nil,
 		url.Values{"bill_date": {date}, "bill_type": {"ALL"}}, nil, consts.ApplicationJSON)
 	if err != nil {
@@ -188,7 +188,7 @@ func parseTradeBill(data []byte) ([]payment.BillLine, error) {
 			return nil, fmt.Errorf("bill line %d: no %s", lineNo, colOutTradeNo)
 		}
 		line.TransactionID = field(colTransactionID)
-		at, err := time.ParseInLocation(billTimeLayout, field(colTime), chinaTime)
+		at, err := time.ParseInLocation(billTimeLayout, field(colTime), money.ChinaTime())
 		if err != nil {
 			return nil, fmt.Errorf("bill line %d: %s: %w", lineNo, colTime, err)
 		}

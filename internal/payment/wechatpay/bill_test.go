@@ -29,7 +29,7 @@ func TestParseTradeBill(t *testing.T) {
 	}
 	at := func(s string) time.Time {
 		t.Helper()
-		v, err := time.ParseInLocation(billTimeLayout, s, chinaTime)
+		v, err := time.ParseInLocation(billTimeLayout, s, money.ChinaTime())
 		if err != nil {
 			t.Fatal(err)
 		}

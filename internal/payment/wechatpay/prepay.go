@@ -118,6 +118,6 @@ func timeExpire(at time.Time) *time.Time {
 	if at.IsZero() {
 		return nil
 	}
-	t := at.Truncate(time.Second).In(chinaTime)
+	t := at.Truncate(time.Second).In(money.ChinaTime())
 	return &t
 }

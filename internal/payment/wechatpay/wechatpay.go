@@ -39,9 +39,6 @@ const defaultTimeout = 15 * time.Second
 // apiV3KeyLength is the length WeChat Pay gives APIv3 keys; AES-256 needs exactly this.
 const apiV3KeyLength = 32
 
-// chinaTime is the zone of WeChat Pay's times and bill days. A fixed zone needs no tzdata.
-var chinaTime = time.FixedZone("CST", 8*60*60)
-
 // Errors this adapter returns on top of the payment module's.
 var (
 	ErrOpenIDRequired    = errs.New(errs.Invalid, "openid_required", "a WeChat JSAPI payment needs the payer's openid")

@@ -48,6 +48,7 @@ var Vars = []Var{
 	{Name: "MINIMART_MAX_UPLOAD_BYTES", Default: "5242880", Help: "largest image upload accepted (413 above)"},
 	{Name: "MINIMART_DEMO", Default: "1", Help: "1: load the demo catalog on the embedded first start; 0: start empty (production shapes never load it; see minimart demo load)"},
 	{Name: "MINIMART_TRUSTED_PROXIES", Default: "", Help: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"},
+	{Name: "MINIMART_CORS_ORIGINS", Default: "", Help: "comma-separated origins (scheme://host[:port], no path) whose pages may call the API with credentials; empty = only the shop's own origin (the built-in storefront and console need nothing here)"},
 	{Name: "MINIMART_LOGIN_MAX_FAILURES", Default: "5", Help: "failed logins per account before 429, per window"},
 	{Name: "MINIMART_LOGIN_MAX_FAILURES_PER_IP", Default: "20", Help: "failed logins per client IP before 429, per window"},
 	{Name: "MINIMART_LOGIN_WINDOW", Default: "15m", Help: "window for the failed-login limits"},
@@ -151,6 +152,9 @@ type Config struct {
 	// RateLimits are all off when RateLimitsOff (MINIMART_RATELIMITS=0).
 	RateLimits    RateLimits
 	RateLimitsOff bool
+	// CORSOrigins are the origins other than the shop's own whose pages may call the API,
+	// as browsers send them in Origin (lower case, no default port).
+	CORSOrigins []string
 }
 
 // RateLimits are the MINIMART_RATELIMIT_* request limits: per client IP for what anyone may
@@ -347,6 +351,7 @@ func Load(getenv func(string) string, o Overrides) (Config, error) {
 			}
 		}
 	}
+	c.CORSOrigins = l.origins("MINIMART_CORS_ORIGINS")
 	c.TLSCertFile, c.TLSKeyFile = l.str("MINIMART_TLS_CERT_FILE"), l.str("MINIMART_TLS_KEY_FILE")
 	switch {
 	case c.TLSCertFile != "" && c.TLSKeyFile == "":
@@ -486,6 +491,60 @@ func (l *loader) url(name string, schemes ...string) string {
 	}
 	l.fail(name, fmt.Sprintf("scheme must be %s://", strings.Join(schemes, ":// or ")))
 	return ""
+}
+
+// origins reads a comma-separated list of exact origins, written as a browser sends them in
+// Origin (a default port is dropped, scheme and host lower-cased). "*" is refused: answers
+// carry credentials (the refresh cookie), and a wildcard would hand them to every site.
+func (l *loader) origins(name string) []string {
+	var out []string
+	for _, v := range strings.Split(l.str(name), ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if v == "*" {
+			l.fail(name, "* is not allowed: list each origin whose pages may call the API with credentials")
+			continue
+		}
+		u, err := url.Parse(v)
+		if err == nil && u.User != nil {
+			// Not quoted: it holds a password.
+			l.fail(name, "an origin has user:password@ in it; write scheme://host[:port]")
+			continue
+		}
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || u.ForceQuery || strings.HasSuffix(v, "#") {
+			l.fail(name, fmt.Sprintf("%q is not an origin: write scheme://host[:port] (http or https), without a path", v))
+			continue
+		}
+		host, port := strings.ToLower(u.Hostname()), u.Port()
+		if port != "" {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				l.fail(name, fmt.Sprintf("%q has an invalid port", v))
+				continue
+			}
+		}
+		if port == "80" && u.Scheme == "http" || port == "443" && u.Scheme == "https" {
+			port = ""
+		}
+		origin := u.Scheme + "://" + net.JoinHostPort(host, port)
+		if port == "" {
+			origin = u.Scheme + "://" + bracketed(host)
+		}
+		if !slices.Contains(out, origin) {
+			out = append(out, origin)
+		}
+	}
+	return out
+}
+
+// bracketed writes an IPv6 host as a URL does, in brackets.
+func bracketed(host string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]"
+	}
+	return host
 }
 
 func (l *loader) duration(name string, min, max time.Duration) time.Duration {

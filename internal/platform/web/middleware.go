@@ -390,14 +390,21 @@ func (c *ClientIPs) isTrusted(a netip.Addr) bool {
 	return false
 }
 
-// Of returns the client address of r.
-func (c *ClientIPs) Of(r *http.Request) string {
+// trustedPeer reads the address of r's peer (host, as RemoteAddr gives it) and whether it is
+// one of the trusted proxies, whose forwarding headers are believed.
+func (c *ClientIPs) trustedPeer(r *http.Request) (host string, peer netip.Addr, trusted bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !c.isTrusted(peer) {
+	peer, err = netip.ParseAddr(host)
+	return host, peer, err == nil && c.isTrusted(peer)
+}
+
+// Of returns the client address of r.
+func (c *ClientIPs) Of(r *http.Request) string {
+	host, peer, trusted := c.trustedPeer(r)
+	if !trusted {
 		return host
 	}
 	// Walk X-Forwarded-For from the right: the first address not ours is the client.
@@ -412,6 +419,19 @@ func (c *ClientIPs) Of(r *http.Request) string {
 		}
 	}
 	return peer.Unmap().String()
+}
+
+// HTTPS reports whether the client reached us over HTTPS: on this connection, or through a
+// trusted proxy that says so in X-Forwarded-Proto (nginx sends its $scheme). Anyone else's
+// X-Forwarded-Proto is ignored.
+func (c *ClientIPs) HTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if _, _, trusted := c.trustedPeer(r); !trusted {
+		return false
+	}
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }
 
 // Metrics are the HTTP metrics, registered on the app's own registry (not the global one).

@@ -27,13 +27,16 @@ func insertSession(ctx context.Context, tx *sqldb.Tx, se user.Session) error {
 	return nil
 }
 
-func sessionByHash(ctx context.Context, tx *sqldb.Tx, hash []byte) (user.Session, error) {
+// sessionByHash finds the session of a token, when it is of kind (user.AnySubject: either);
+// a token of the other kind answers as unknown, so presenting it at the wrong endpoint
+// neither uses nor revokes it.
+func sessionByHash(ctx context.Context, tx *sqldb.Tx, hash []byte, kind string) (user.Session, error) {
 	var se user.Session
 	var used, revoked sql.NullTime
 	err := tx.QueryRowContext(ctx, `SELECT id, family_id, subject_kind, subject_id, token_hash, expires_at, created_at, used_at, revoked_at
 		FROM sessions WHERE token_hash = ?`+tx.ForUpdate(), hash).
 		Scan(&se.ID, &se.FamilyID, &se.SubjectKind, &se.SubjectID, &se.TokenHash, &se.ExpiresAt, &se.CreatedAt, &used, &revoked)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && kind != user.AnySubject && se.SubjectKind != kind {
 		return user.Session{}, user.ErrInvalidRefreshToken
 	}
 	if err != nil {
@@ -59,12 +62,12 @@ func revokeFamily(ctx context.Context, tx *sqldb.Tx, family any, now time.Time) 
 // RotateSession marks the presented token used and stores its successor. Presenting a
 // token that was already used revokes its family; that revocation is committed even though
 // the call fails, which is why the error is decided after the transaction.
-func (s *Store) RotateSession(ctx context.Context, hash []byte, now time.Time, next func(old user.Session) user.Session) (user.Session, error) {
+func (s *Store) RotateSession(ctx context.Context, hash []byte, kind string, now time.Time, next func(old user.Session) user.Session) (user.Session, error) {
 	var out user.Session
 	reused := false
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		reused = false
-		old, err := sessionByHash(ctx, tx, hash)
+		old, err := sessionByHash(ctx, tx, hash, kind)
 		if err != nil {
 			return err
 		}
@@ -91,9 +94,9 @@ func (s *Store) RotateSession(ctx context.Context, hash []byte, now time.Time, n
 }
 
 // RevokeFamily ends the login the token belongs to; an unknown token changes nothing.
-func (s *Store) RevokeFamily(ctx context.Context, hash []byte, now time.Time) error {
+func (s *Store) RevokeFamily(ctx context.Context, hash []byte, kind string, now time.Time) error {
 	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		se, err := sessionByHash(ctx, tx, hash)
+		se, err := sessionByHash(ctx, tx, hash, kind)
 		if errors.Is(err, user.ErrInvalidRefreshToken) {
 			return nil
 		}

@@ -157,19 +157,37 @@ func (h harness) sessions(t *testing.T) {
 				SubjectID: old.SubjectID, TokenHash: bytes.Repeat([]byte{hash}, 32), ExpiresAt: now.Add(time.Hour), CreatedAt: now}
 		}
 	}
-	second, err := h.store.RotateSession(ctx, first.TokenHash, now, next(2))
+	second, err := h.store.RotateSession(ctx, first.TokenHash, user.AnySubject, now, next(2))
 	if err != nil || second.FamilyID != first.ID || second.SubjectID != subject {
 		t.Fatalf("rotate = %+v, %v", second, err)
 	}
 	// The first token again: reuse revokes the family, so the second stops working too.
-	if _, err := h.store.RotateSession(ctx, first.TokenHash, now, next(3)); !errors.Is(err, user.ErrRefreshTokenReused) {
+	if _, err := h.store.RotateSession(ctx, first.TokenHash, user.AnySubject, now, next(3)); !errors.Is(err, user.ErrRefreshTokenReused) {
 		t.Fatalf("reuse: %v", err)
 	}
-	if _, err := h.store.RotateSession(ctx, second.TokenHash, now, next(4)); !errors.Is(err, user.ErrInvalidRefreshToken) {
+	if _, err := h.store.RotateSession(ctx, second.TokenHash, user.AnySubject, now, next(4)); !errors.Is(err, user.ErrInvalidRefreshToken) {
 		t.Fatalf("after reuse the family must be revoked: %v", err)
 	}
-	if _, err := h.store.RotateSession(ctx, bytes.Repeat([]byte{9}, 32), now, next(5)); !errors.Is(err, user.ErrInvalidRefreshToken) {
+	if _, err := h.store.RotateSession(ctx, bytes.Repeat([]byte{9}, 32), user.AnySubject, now, next(5)); !errors.Is(err, user.ErrInvalidRefreshToken) {
 		t.Fatalf("unknown token: %v", err)
+	}
+
+	// A buyer's token asked for as a staff session is unknown there, and stays usable: it
+	// was neither used nor revoked.
+	buyerSession := user.Session{ID: h.gen.New(), SubjectKind: user.SubjectBuyer, SubjectID: subject,
+		TokenHash: bytes.Repeat([]byte{0x30}, 32), ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+	buyerSession.FamilyID = buyerSession.ID
+	if err := h.store.CreateSession(ctx, buyerSession); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.RotateSession(ctx, buyerSession.TokenHash, user.SubjectStaff, now, next(0x31)); !errors.Is(err, user.ErrInvalidRefreshToken) {
+		t.Fatalf("buyer token as staff: %v", err)
+	}
+	if err := h.store.RevokeFamily(ctx, buyerSession.TokenHash, user.SubjectStaff, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.RotateSession(ctx, buyerSession.TokenHash, user.SubjectBuyer, now, next(0x32)); err != nil {
+		t.Fatalf("buyer token after being refused as staff: %v", err)
 	}
 
 	expiring := user.Session{ID: h.gen.New(), SubjectKind: user.SubjectStaff, SubjectID: subject,
@@ -178,16 +196,16 @@ func (h harness) sessions(t *testing.T) {
 	if err := h.store.CreateSession(ctx, expiring); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.store.RotateSession(ctx, expiring.TokenHash, now.Add(2*time.Minute), next(7)); !errors.Is(err, user.ErrInvalidRefreshToken) {
+	if _, err := h.store.RotateSession(ctx, expiring.TokenHash, user.AnySubject, now.Add(2*time.Minute), next(7)); !errors.Is(err, user.ErrInvalidRefreshToken) {
 		t.Fatalf("expired token: %v", err)
 	}
-	if err := h.store.RevokeFamily(ctx, expiring.TokenHash, now); err != nil {
+	if err := h.store.RevokeFamily(ctx, expiring.TokenHash, user.AnySubject, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.store.RotateSession(ctx, expiring.TokenHash, now, next(8)); !errors.Is(err, user.ErrInvalidRefreshToken) {
+	if _, err := h.store.RotateSession(ctx, expiring.TokenHash, user.AnySubject, now, next(8)); !errors.Is(err, user.ErrInvalidRefreshToken) {
 		t.Fatalf("revoked token: %v", err)
 	}
-	if err := h.store.RevokeFamily(ctx, bytes.Repeat([]byte{0xee}, 32), now); err != nil {
+	if err := h.store.RevokeFamily(ctx, bytes.Repeat([]byte{0xee}, 32), user.AnySubject, now); err != nil {
 		t.Fatalf("revoking an unknown token is not an error: %v", err)
 	}
 
@@ -203,7 +221,7 @@ func (h harness) sessions(t *testing.T) {
 	wins := 0
 	for i := range 8 {
 		wg.Go(func() {
-			_, err := h.store.RotateSession(ctx, race.TokenHash, now, next(byte(0x20+i)))
+			_, err := h.store.RotateSession(ctx, race.TokenHash, user.AnySubject, now, next(byte(0x20+i)))
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
@@ -357,7 +375,7 @@ func (h harness) staffChanges(t *testing.T) {
 	}); !errors.Is(err, refused) {
 		t.Fatalf("refused change: %v", err)
 	}
-	if _, err := h.store.RotateSession(ctx, sess.TokenHash, now, func(old user.Session) user.Session {
+	if _, err := h.store.RotateSession(ctx, sess.TokenHash, user.AnySubject, now, func(old user.Session) user.Session {
 		next := old
 		next.ID, next.TokenHash = h.gen.New(), bytes.Repeat([]byte{43}, 32)
 		return next
@@ -371,7 +389,7 @@ func (h harness) staffChanges(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.store.RotateSession(ctx, bytes.Repeat([]byte{43}, 32), now, func(old user.Session) user.Session { return old }); !errors.Is(err, user.ErrInvalidRefreshToken) {
+	if _, err := h.store.RotateSession(ctx, bytes.Repeat([]byte{43}, 32), user.AnySubject, now, func(old user.Session) user.Session { return old }); !errors.Is(err, user.ErrInvalidRefreshToken) {
 		t.Fatalf("session of a disabled account: %v", err)
 	}
 	if n, _ := h.store.CountStaff(ctx, "admin"); n != 2 {

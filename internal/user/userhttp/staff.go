@@ -1,8 +1,8 @@
 package userhttp
 
 import (
+	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/minimart/minimart/internal/platform/auth"
 	"github.com/minimart/minimart/internal/platform/web"
@@ -22,17 +22,10 @@ func staffRoutes(rt *web.Router, h *Handlers, adminOnly func(http.Handler) http.
 	rt.Handle("GET /api/v1/admin/audit-log", adminOnly(web.HandlerFunc(h.auditLog)))
 }
 
-// queryLimit reads ?limit= (0 when absent: the default page size).
+// queryLimit reads ?limit=: 0 when absent, for the service's default page size; the
+// service lowers a large one to its largest page.
 func queryLimit(r *http.Request) (int, error) {
-	v := r.URL.Query().Get("limit")
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, web.ErrInvalidParam.Withf("limit must be a positive integer")
-	}
-	return n, nil
+	return web.QueryInt(r, "limit", 0, 1, math.MaxInt)
 }
 
 func (h *Handlers) listStaff(w http.ResponseWriter, r *http.Request) error {

@@ -32,8 +32,10 @@ func Routes(rt *web.Router, svc *user.Service, tokens *auth.Tokens, ips *web.Cli
 	rt.Handle("POST /api/v1/auth/register", limits.Register(web.HandlerFunc(h.register)))
 	rt.Handle("POST /api/v1/auth/login", limits.Login(web.HandlerFunc(h.login)))
 	rt.Handle("POST /api/v1/auth/wechat", limits.Login(web.HandlerFunc(h.wechatLogin)))
-	rt.Handle("POST /api/v1/auth/refresh", limits.Refresh(web.HandlerFunc(h.refresh)))
-	rt.HandleFunc("POST /api/v1/auth/logout", h.logout)
+	// The buyer endpoints also take staff tokens in JSON, as they always have: API clients and
+	// mini-programs refresh both there. Cookies and the admin endpoints keep to their audience.
+	rt.Handle("POST /api/v1/auth/refresh", limits.Refresh(h.refreshFor(buyerCookie, user.AnySubject)))
+	rt.HandleFunc("POST /api/v1/auth/logout", h.logoutFor(buyerCookie, user.AnySubject))
 	rt.Handle("GET /api/v1/me", buyer(web.HandlerFunc(h.me)))
 	rt.Handle("GET /api/v1/me/addresses", buyer(web.HandlerFunc(h.listAddresses)))
 	rt.Handle("POST /api/v1/me/addresses", buyer(web.HandlerFunc(h.createAddress)))
@@ -42,8 +44,11 @@ func Routes(rt *web.Router, svc *user.Service, tokens *auth.Tokens, ips *web.Cli
 	rt.Handle("DELETE /api/v1/me/addresses/{id}", buyer(web.HandlerFunc(h.deleteAddress)))
 
 	rt.Handle("POST /api/v1/admin/auth/login", limits.Login(web.HandlerFunc(h.staffLogin)))
+	rt.Handle("POST /api/v1/admin/auth/refresh", limits.Refresh(h.refreshFor(staffCookie, user.SubjectStaff)))
+	rt.HandleFunc("POST /api/v1/admin/auth/logout", h.logoutFor(staffCookie, user.SubjectStaff))
 	rt.Handle("GET /api/v1/admin/me", anyStaff(web.HandlerFunc(h.staffMe)))
 	rt.Handle("GET /api/v1/admin/users", adminOnly(web.HandlerFunc(h.searchUsers)))
+	rt.Handle("GET /api/v1/admin/users/{id}", adminOnly(web.HandlerFunc(h.staffUser)))
 	staffRoutes(rt, h, adminOnly)
 }
 
@@ -59,6 +64,10 @@ type userWithTokens struct {
 }
 
 func (h *Handlers) register(w http.ResponseWriter, r *http.Request) error {
+	cookie, err := viaCookie(r)
+	if err != nil {
+		return err
+	}
 	var in credentials
 	if err := web.Decode(r, &in); err != nil {
 		return err
@@ -67,7 +76,7 @@ func (h *Handlers) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeTokens(w, http.StatusCreated, userWithTokens{User: u, Tokens: tok})
+	writeTokens(w, http.StatusCreated, userWithTokens{User: u, Tokens: h.hand(w, r, buyerCookie, cookie, tok)})
 	return nil
 }
 
@@ -81,6 +90,10 @@ func writeTokens(w http.ResponseWriter, status int, v any) {
 }
 
 func (h *Handlers) login(w http.ResponseWriter, r *http.Request) error {
+	cookie, err := viaCookie(r)
+	if err != nil {
+		return err
+	}
 	var in credentials
 	if err := web.Decode(r, &in); err != nil {
 		return err
@@ -93,11 +106,15 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeTokens(w, http.StatusOK, userWithTokens{User: u, Tokens: tok})
+	writeTokens(w, http.StatusOK, userWithTokens{User: u, Tokens: h.hand(w, r, buyerCookie, cookie, tok)})
 	return nil
 }
 
 func (h *Handlers) wechatLogin(w http.ResponseWriter, r *http.Request) error {
+	cookie, err := viaCookie(r)
+	if err != nil {
+		return err
+	}
 	var in struct {
 		Code string `json:"code"`
 	}
@@ -115,39 +132,12 @@ func (h *Handlers) wechatLogin(w http.ResponseWriter, r *http.Request) error {
 	writeTokens(w, status, struct {
 		userWithTokens
 		Created bool `json:"created"`
-	}{userWithTokens{User: u, Tokens: tok}, created})
+	}{userWithTokens{User: u, Tokens: h.hand(w, r, buyerCookie, cookie, tok)}, created})
 	return nil
 }
 
 type refreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
-}
-
-func (h *Handlers) refresh(w http.ResponseWriter, r *http.Request) error {
-	var in refreshRequest
-	if err := web.Decode(r, &in); err != nil {
-		return err
-	}
-	tok, err := h.svc.Refresh(r.Context(), in.RefreshToken)
-	if err != nil {
-		return err
-	}
-	writeTokens(w, http.StatusOK, struct {
-		Tokens user.Tokens `json:"tokens"`
-	}{tok})
-	return nil
-}
-
-func (h *Handlers) logout(w http.ResponseWriter, r *http.Request) error {
-	var in refreshRequest
-	if err := web.Decode(r, &in); err != nil {
-		return err
-	}
-	if err := h.svc.Logout(r.Context(), in.RefreshToken); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (h *Handlers) me(w http.ResponseWriter, r *http.Request) error {
@@ -241,6 +231,10 @@ func (h *Handlers) deleteAddress(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handlers) staffLogin(w http.ResponseWriter, r *http.Request) error {
+	cookie, err := viaCookie(r)
+	if err != nil {
+		return err
+	}
 	var in struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
@@ -255,7 +249,7 @@ func (h *Handlers) staffLogin(w http.ResponseWriter, r *http.Request) error {
 	writeTokens(w, http.StatusOK, struct {
 		Staff  user.Staff  `json:"staff"`
 		Tokens user.Tokens `json:"tokens"`
-	}{st, tok})
+	}{st, h.hand(w, r, staffCookie, cookie, tok)})
 	return nil
 }
 

@@ -39,7 +39,7 @@ func (s *Server) billURL(req request) answer {
 	if req.BillType != "trade" {
 		return businessFailure("isp.bill_type_not_support", "账单类型不支持")
 	}
-	day, err := time.ParseInLocation("2006-01-02", req.BillDate, chinaTime)
+	day, err := time.ParseInLocation("2006-01-02", req.BillDate, money.ChinaTime())
 	if err != nil {
 		return businessFailure("isp.bill_date_error", "账单日期格式不正确")
 	}
@@ -71,7 +71,7 @@ func (s *Server) serveBill(w http.ResponseWriter, r *http.Request) {
 // billEntriesLocked is the day's payments and refunds, in time order; s.mu is held.
 func (s *Server) billEntriesLocked(day time.Time) []billEntry {
 	sameDay := func(t time.Time) bool {
-		return !t.IsZero() && t.In(chinaTime).Format("2006-01-02") == day.Format("2006-01-02")
+		return !t.IsZero() && t.In(money.ChinaTime()).Format("2006-01-02") == day.Format("2006-01-02")
 	}
 	var entries []billEntry
 	for _, tr := range s.trades {

@@ -46,9 +46,7 @@ const (
 	StatusClosed       = "TRADE_CLOSED"
 )
 
-// chinaTime is Beijing time, the zone of every time Alipay writes.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
+// timeLayout is how Alipay writes times: without a zone, meaning Beijing time.
 const timeLayout = "2006-01-02 15:04:05"
 
 // Server is a running fake gateway. Its fields are read-only after New; its methods are safe
@@ -354,14 +352,14 @@ func formatYuan(f money.Fen) string {
 
 // nowLocked is the gateway clock in Beijing time to the second; s.mu is held.
 func (s *Server) nowLocked() time.Time {
-	return s.now().In(chinaTime).Truncate(time.Second)
+	return s.now().In(money.ChinaTime()).Truncate(time.Second)
 }
 
 // newTradeLocked records a trade; s.mu is held.
 func (s *Server) newTradeLocked(req request, amount money.Fen, notifyURL string) (*trade, error) {
 	var expiresAt time.Time
 	if req.TimeExpire != "" {
-		t, err := time.ParseInLocation(timeLayout, req.TimeExpire, chinaTime)
+		t, err := time.ParseInLocation(timeLayout, req.TimeExpire, money.ChinaTime())
 		if err != nil {
 			return nil, fmt.Errorf("time_expire %q is not %q", req.TimeExpire, timeLayout)
 		}

@@ -125,7 +125,7 @@ func (s *Server) prepay(w http.ResponseWriter, r *http.Request, args prepayArgs)
 		tr.timeExpire = *args.timeExpire
 	}
 	if args.tradeType == "JSAPI" {
-		tr.prepayID = "wx" + time.Now().In(chinaTime).Format("20060102150405") + randomHex(10)
+		tr.prepayID = "wx" + time.Now().In(money.ChinaTime()).Format("20060102150405") + randomHex(10)
 	} else {
 		tr.codeURL = "weixin://wxpay/bizpayurl?pr=" + randomHex(4)
 	}
@@ -178,7 +178,7 @@ func (s *Server) transaction(tr *trade) payments.Transaction {
 		tx.TransactionId = core.String(tr.transactionID)
 		tx.TradeType = core.String(tr.tradeType)
 		tx.BankType = core.String("OTHERS")
-		tx.SuccessTime = core.String(tr.successTime.In(chinaTime).Format(time.RFC3339))
+		tx.SuccessTime = core.String(tr.successTime.In(money.ChinaTime()).Format(time.RFC3339))
 		tx.Payer = &payments.TransactionPayer{Openid: core.String(tr.openID)}
 		tx.Amount.PayerTotal = core.Int64(int64(tr.amount))
 	}
@@ -306,7 +306,7 @@ func (s *Server) refundedLocked(outTradeNo string) money.Fen {
 // refundAnswer is a refund as the create and query endpoints describe it. The caller holds s.mu.
 func (s *Server) refundAnswer(rf *refund) refunddomestic.Refund {
 	tr := s.trades[rf.outTradeNo]
-	createTime := rf.createTime.In(chinaTime).Truncate(time.Second)
+	createTime := rf.createTime.In(money.ChinaTime()).Truncate(time.Second)
 	answer := refunddomestic.Refund{
 		RefundId:            core.String(rf.refundID),
 		OutRefundNo:         core.String(rf.outRefundNo),
@@ -329,7 +329,7 @@ func (s *Server) refundAnswer(rf *refund) refunddomestic.Refund {
 		},
 	}
 	if !rf.successTime.IsZero() {
-		successTime := rf.successTime.In(chinaTime).Truncate(time.Second)
+		successTime := rf.successTime.In(money.ChinaTime()).Truncate(time.Second)
 		answer.SuccessTime = &successTime
 	}
 	return answer
@@ -360,7 +360,7 @@ type tradeBillAnswer struct {
 // the current day too, so tests need not wait for tomorrow.
 func (s *Server) tradeBill(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	day, err := time.ParseInLocation(time.DateOnly, query.Get("bill_date"), chinaTime)
+	day, err := time.ParseInLocation(time.DateOnly, query.Get("bill_date"), money.ChinaTime())
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, "PARAM_ERROR", "bill_date 格式应为 yyyy-MM-DD")
 		return

@@ -33,7 +33,7 @@ type billRow struct {
 // It also returns the number of trade rows. The caller holds s.mu.
 func (s *Server) billLocked(day time.Time) ([]byte, int) {
 	date := day.Format(time.DateOnly)
-	onDay := func(t time.Time) bool { return !t.IsZero() && t.In(chinaTime).Format(time.DateOnly) == date }
+	onDay := func(t time.Time) bool { return !t.IsZero() && t.In(money.ChinaTime()).Format(time.DateOnly) == date }
 	var rows []billRow
 	var paid, refunded money.Fen
 	for _, tr := range s.trades {
@@ -73,7 +73,7 @@ func (s *Server) billFields(tr *trade, rf *refund) []string {
 		refundID, outRefundNo, refundAmount, refundType, refundStatus = rf.refundID, rf.outRefundNo, yuan(rf.amount), "ORIGINAL", "SUCCESS"
 	}
 	return billCells(
-		at.In(chinaTime).Format(billTimeLayout), tr.appID, s.MchID, "0", "", tr.transactionID, tr.outTradeNo, tr.openID,
+		at.In(money.ChinaTime()).Format(billTimeLayout), tr.appID, s.MchID, "0", "", tr.transactionID, tr.outTradeNo, tr.openID,
 		tr.tradeType, state, "OTHERS", "CNY", yuan(tr.amount), "0.00", refundID,
 		outRefundNo, refundAmount, "0.00", refundType, refundStatus, tr.description, "",
 		"0.00000", "0.60%", yuan(tr.amount), refundAmount, "",

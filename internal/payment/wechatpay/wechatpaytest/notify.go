@@ -211,7 +211,7 @@ func (s *Server) RefundNotify(outRefundNo string, opts ...NotifyOption) (Notific
 			},
 		}
 		if !rf.successTime.IsZero() {
-			resource.SuccessTime = rf.successTime.In(chinaTime).Format(time.RFC3339)
+			resource.SuccessTime = rf.successTime.In(money.ChinaTime()).Format(time.RFC3339)
 		}
 		notifyURL = rf.notifyURL
 	}
@@ -278,7 +278,7 @@ func (s *Server) notification(eventType, originalType, summary string, plaintext
 	if err != nil {
 		return Notification{}, err
 	}
-	createTime := o.timestamp.In(chinaTime).Truncate(time.Second)
+	createTime := o.timestamp.In(money.ChinaTime()).Truncate(time.Second)
 	body, err := json.Marshal(notifyBody{
 		ID:           randomHex(16),
 		CreateTime:   createTime.Format(time.RFC3339),

@@ -54,9 +54,6 @@ const (
 	apiOrigin = "https://api.mch.weixin.qq.com"
 )
 
-// chinaTime is the zone WeChat Pay writes its times and bill days in.
-var chinaTime = time.FixedZone("CST", 8*60*60)
-
 // Server is a running fake. Its exported fields are the merchant account it serves; they
 // must not be changed, except AutoCompleteRefunds before the first request. All methods are
 // safe for concurrent use.
