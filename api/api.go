@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -29,18 +30,29 @@ func Load(ctx context.Context) (*openapi3.T, error) {
 	return doc, nil
 }
 
-// Routes serves the contract at /openapi.yaml and its documentation page at /docs.
-//
-// The page is rendered once, here. The spec is embedded at build time, so a spec that does
-// not parse is a build defect: Routes panics, and every test that builds the app fails.
-func Routes(rt *web.Router) {
+// renderedDocs is the documentation page, rendered from the embedded spec once per process: the
+// spec cannot change while it runs, and parsing it is the dearest part of building an app
+// (tests build hundreds).
+var renderedDocs = sync.OnceValues(func() ([]byte, error) {
 	doc, err := Load(context.Background())
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
 	page, err := RenderDocs(doc)
 	if err != nil {
-		panic(fmt.Errorf("api: render docs: %w", err))
+		return nil, fmt.Errorf("api: render docs: %w", err)
+	}
+	return page, nil
+})
+
+// Routes serves the contract at /openapi.yaml and its documentation page at /docs.
+//
+// The spec is embedded at build time, so a spec that does not parse or render is a build
+// defect: Routes panics, and every test that builds the app fails.
+func Routes(rt *web.Router) {
+	page, err := renderedDocs()
+	if err != nil {
+		panic(err)
 	}
 	rt.Handle("GET /openapi.yaml", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
