@@ -2,36 +2,27 @@
 // take from it (a delivery, a loss), each with the reason the ledger keeps.
 import { html, useState } from '/ui/vendor/preact-htm.js';
 import { api } from './session.js';
-import { Button, ErrorAlert, Field, toast, useAction, serverFieldErrors } from './ui.js';
+import { Button, ErrorAlert, Field, toast, useFormAction } from './ui.js';
 
 const MAX = 100000000;
 
 export function SetStockForm({ skuId, level, onDone }) {
   const [stock, setStock] = useState(level ? String(level.available) : '');
   const [reason, setReason] = useState('');
-  const [errors, setErrors] = useState({});
-  const [failure, setFailure] = useState(null);
-  const [submit, busy] = useAction(async () => {
+  const [submit, busy, errors, failure] = useFormAction(async () => {
     const e = {};
     const text = stock.trim();
     if (!text) e.stock = '请输入可售库存';
     else if (!/^\d+$/.test(text)) e.stock = '库存须为不小于 0 的整数';
     else if (Number(text) > MAX) e.stock = '库存最多 1 亿';
     if (reason.trim().length > 200) e.reason = '原因最多 200 个字';
-    setErrors(e);
-    setFailure(null);
-    if (Object.keys(e).length) return;
-    try {
-      const body = { stock: Number(text) };
-      if (reason.trim()) body.reason = reason.trim();
-      const next = await api.put(`/api/v1/admin/skus/${skuId}/stock`, body);
-      toast('success', `可售库存已设为 ${next.available}`);
-      setReason('');
-      onDone(next);
-    } catch (err) {
-      setErrors(serverFieldErrors(err));
-      setFailure(err);
-    }
+    if (Object.keys(e).length) return e;
+    const body = { stock: Number(text) };
+    if (reason.trim()) body.reason = reason.trim();
+    const next = await api.put(`/api/v1/admin/skus/${skuId}/stock`, body);
+    toast('success', `可售库存已设为 ${next.available}`);
+    setReason('');
+    onDone(next);
   });
   return html`<form class="el-form" novalidate onSubmit=${(e) => { e.preventDefault(); submit(); }} data-testid="stock-set-form">
     ${failure ? html`<${ErrorAlert} error=${failure} shown=${['stock', 'reason']} />` : null}
@@ -50,9 +41,7 @@ export function SetStockForm({ skuId, level, onDone }) {
 export function AdjustStockForm({ skuId, level, onDone }) {
   const [delta, setDelta] = useState('');
   const [reason, setReason] = useState('');
-  const [errors, setErrors] = useState({});
-  const [failure, setFailure] = useState(null);
-  const [submit, busy] = useAction(async () => {
+  const [submit, busy, errors, failure] = useFormAction(async () => {
     const e = {};
     const text = delta.trim().replace(/^\+/, '');
     if (!text) e.delta = '请输入增减数量';
@@ -61,19 +50,12 @@ export function AdjustStockForm({ skuId, level, onDone }) {
     else if (level && level.available + Number(text) < 0) e.delta = `可售库存只有 ${level.available}，不能减少这么多`;
     if (!reason.trim()) e.reason = '请填写原因，如 到货、盘亏';
     else if (reason.trim().length > 200) e.reason = '原因最多 200 个字';
-    setErrors(e);
-    setFailure(null);
-    if (Object.keys(e).length) return;
-    try {
-      const next = await api.post(`/api/v1/admin/skus/${skuId}/stock/adjustments`, { delta: Number(text), reason: reason.trim() });
-      toast('success', `可售库存现为 ${next.available}`);
-      setDelta('');
-      setReason('');
-      onDone(next);
-    } catch (err) {
-      setErrors(serverFieldErrors(err));
-      setFailure(err);
-    }
+    if (Object.keys(e).length) return e;
+    const next = await api.post(`/api/v1/admin/skus/${skuId}/stock/adjustments`, { delta: Number(text), reason: reason.trim() });
+    toast('success', `可售库存现为 ${next.available}`);
+    setDelta('');
+    setReason('');
+    onDone(next);
   });
   return html`<form class="el-form" novalidate onSubmit=${(e) => { e.preventDefault(); submit(); }} data-testid="stock-adjust-form">
     ${failure ? html`<${ErrorAlert} error=${failure} shown=${['delta', 'reason']} />` : null}

@@ -331,6 +331,26 @@ export function ConfirmHost() {
 
 // ---- hooks ----
 
+// useFormAction is a dialog form's submit, run once at a time like useAction. act checks the
+// form first and returns its field errors when the page refuses it (nothing is sent); else it
+// sends. An API refusal shows its field errors next to the inputs and its message above them.
+export function useFormAction(act) {
+  const [errors, setErrors] = useState({});
+  const [failure, setFailure] = useState(null);
+  const [run, busy] = useAction(async () => {
+    setErrors({});
+    setFailure(null);
+    try {
+      const refused = await act();
+      if (refused) setErrors(refused);
+    } catch (err) {
+      setErrors(serverFieldErrors(err));
+      setFailure(err);
+    }
+  });
+  return [run, busy, errors, failure];
+}
+
 // useAction wraps an async action so it runs once at a time: a second click while the first
 // is in flight does nothing (the ref answers before the disabled button re-renders).
 export function useAction(fn) {

@@ -3,7 +3,7 @@
 import { html, useState } from '/ui/vendor/preact-htm.js';
 import { formatTime } from '/ui/shared/format.js';
 import { api } from '../session.js';
-import { Button, Card, Dialog, ErrorAlert, Field, Loading, PageHeader, Tag, Table, confirmAction, toast, toastError, useAction, serverFieldErrors } from '../ui.js';
+import { Button, Card, Dialog, ErrorAlert, Field, Loading, PageHeader, Tag, Table, confirmAction, toast, toastError, useFormAction } from '../ui.js';
 import { useLoad } from '/ui/shared/ui.js';
 import { loadCategories } from '../data.js';
 
@@ -20,8 +20,6 @@ function CategoryDialog({ categories, category, parentId, onClose, onSaved }) {
     icon_url: category ? category.icon_url || '' : '',
     hidden: category ? category.hidden : false,
   }));
-  const [errors, setErrors] = useState({});
-  const [failure, setFailure] = useState(null);
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
 
   const descendants = new Set();
@@ -35,29 +33,22 @@ function CategoryDialog({ categories, category, parentId, onClose, onSaved }) {
   const height = editing ? categories.byId.get(category.id).height : 1;
   const parentChoices = categories.flat.filter((c) => !descendants.has(c.id) && c.level + height <= MAX_LEVEL);
 
-  const [save, busy] = useAction(async () => {
+  const [save, busy, errors, failure] = useFormAction(async () => {
     const e = {};
     const name = form.name.trim();
     if (!name) e.name = '请输入分类名称';
     else if (name.length > 30) e.name = '分类名称最多 30 个字';
     if (!/^-?\d+$/.test(form.sort_order.trim()) || Math.abs(Number(form.sort_order)) > 1000000) e.sort_order = '排序须为 -1000000 到 1000000 的整数';
     if (form.icon_url.trim() && !/^(https?:\/\/|\/)\S+$/.test(form.icon_url.trim())) e.icon_url = '请输入 http(s) 链接或 /media/ 路径';
-    setErrors(e);
-    setFailure(null);
-    if (Object.keys(e).length) return;
+    if (Object.keys(e).length) return e;
     const body = { name, sort_order: Number(form.sort_order), hidden: form.hidden };
     if (form.icon_url.trim()) body.icon_url = form.icon_url.trim();
     // On a PUT an omitted parent keeps the category where it is; "0" moves it to the top.
     if (!editing || form.parent_id !== (category.parent_id || '')) body.parent_id = form.parent_id || '0';
-    try {
-      if (editing) await api.put(`/api/v1/admin/categories/${category.id}`, body);
-      else await api.post('/api/v1/admin/categories', body);
-      toast('success', editing ? '分类已保存' : '分类已添加');
-      onSaved();
-    } catch (err) {
-      setErrors(serverFieldErrors(err));
-      setFailure(err);
-    }
+    if (editing) await api.put(`/api/v1/admin/categories/${category.id}`, body);
+    else await api.post('/api/v1/admin/categories', body);
+    toast('success', editing ? '分类已保存' : '分类已添加');
+    onSaved();
   });
 
   return html`<${Dialog}

@@ -4,7 +4,7 @@ import { html, useState } from '/ui/vendor/preact-htm.js';
 import { formatYuan, formatTime, parseYuan } from '/ui/shared/format.js';
 import { api } from '../session.js';
 import { href, navigate } from '../router.js';
-import { Button, Card, CursorPager, Dialog, ErrorAlert, Field, PageHeader, Table, Tabs, confirmAction, toast, toastError, useAction, useCursorPages, serverFieldErrors } from '../ui.js';
+import { Button, Card, CursorPager, Dialog, ErrorAlert, Field, PageHeader, Table, Tabs, confirmAction, toast, toastError, useFormAction, useCursorPages } from '../ui.js';
 import { Img, useLoad } from '/ui/shared/ui.js';
 import { StatusTag, flashSaleStatus } from '../data.js';
 
@@ -25,10 +25,8 @@ const localInput = (d) => {
 function CreateDialog({ skuId, onClose, onDone }) {
   const soon = new Date(Date.now() + 10 * 60000);
   const [form, setForm] = useState({ sku_id: skuId || '', price: '', quantity: '', per_user_limit: '1', starts_at: localInput(soon), ends_at: localInput(new Date(soon.getTime() + 3600000)) });
-  const [errors, setErrors] = useState({});
-  const [failure, setFailure] = useState(null);
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.value });
-  const [create, busy] = useAction(async () => {
+  const [create, busy, errors, failure] = useFormAction(async () => {
     const e = {};
     if (!/^\d+$/.test(form.sku_id.trim())) e.sku_id = '请输入 SKU ID（数字）';
     const price = parseYuan(form.price);
@@ -42,24 +40,17 @@ function CreateDialog({ skuId, onClose, onDone }) {
     if (!form.starts_at) e.starts_at = '请选择开始时间';
     if (!form.ends_at) e.ends_at = '请选择结束时间';
     else if (form.starts_at && new Date(form.ends_at) <= new Date(form.starts_at)) e.ends_at = '结束时间须晚于开始时间';
-    setErrors(e);
-    setFailure(null);
-    if (Object.keys(e).length) return;
-    try {
-      await api.post('/api/v1/admin/flash-sales', {
-        sku_id: form.sku_id.trim(),
-        price,
-        quantity: qty,
-        per_user_limit: limit,
-        starts_at: toInstant(form.starts_at),
-        ends_at: toInstant(form.ends_at),
-      });
-      toast('success', '秒杀活动已创建');
-      onDone();
-    } catch (err) {
-      setErrors(serverFieldErrors(err));
-      setFailure(err);
-    }
+    if (Object.keys(e).length) return e;
+    await api.post('/api/v1/admin/flash-sales', {
+      sku_id: form.sku_id.trim(),
+      price,
+      quantity: qty,
+      per_user_limit: limit,
+      starts_at: toInstant(form.starts_at),
+      ends_at: toInstant(form.ends_at),
+    });
+    toast('success', '秒杀活动已创建');
+    onDone();
   });
   return html`<${Dialog}
     open

@@ -5,7 +5,7 @@ import { addressLine, formatYuan, formatTime, parseYuan, yuanInput, specText } f
 import { ApiError, errorMessage, newIdempotencyKey } from '/ui/shared/api.js';
 import { api, isAdmin } from '../session.js';
 import { href } from '../router.js';
-import { Button, Card, Descriptions, Dialog, ErrorAlert, Field, Loading, PageHeader, Table, Tag, toast, useAction, serverFieldErrors } from '../ui.js';
+import { Button, Card, Descriptions, Dialog, ErrorAlert, Field, Loading, PageHeader, Table, Tag, toast, useAction, useFormAction, serverFieldErrors } from '../ui.js';
 import { Img, useLoad } from '/ui/shared/ui.js';
 import { StatusTag, methodName, orderStatus, paymentStatus, providerName, refundStatus } from '../data.js';
 
@@ -18,25 +18,16 @@ const bytes = (s) => new TextEncoder().encode(s).length;
 function ShipDialog({ order, onClose, onDone }) {
   const [carrier, setCarrier] = useState('');
   const [trackingNo, setTrackingNo] = useState('');
-  const [errors, setErrors] = useState({});
-  const [failure, setFailure] = useState(null);
-  const [ship, busy] = useAction(async () => {
+  const [ship, busy, errors, failure] = useFormAction(async () => {
     const e = {};
     if (!carrier.trim()) e.carrier = '请选择或输入快递公司';
     else if ([...carrier.trim()].length > 32) e.carrier = '快递公司最多 32 个字';
     if (!trackingNo.trim()) e.tracking_no = '请输入运单号';
     else if (bytes(trackingNo.trim()) > 64) e.tracking_no = '运单号最多 64 个字符';
-    setErrors(e);
-    setFailure(null);
-    if (Object.keys(e).length) return;
-    try {
-      await api.post(`/api/v1/admin/orders/${order.id}/ship`, { carrier: carrier.trim(), tracking_no: trackingNo.trim() });
-      toast('success', '已发货');
-      onDone();
-    } catch (err) {
-      setErrors(serverFieldErrors(err));
-      setFailure(err);
-    }
+    if (Object.keys(e).length) return e;
+    await api.post(`/api/v1/admin/orders/${order.id}/ship`, { carrier: carrier.trim(), tracking_no: trackingNo.trim() });
+    toast('success', '已发货');
+    onDone();
   });
   return html`<${Dialog}
     open

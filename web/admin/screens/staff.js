@@ -5,16 +5,14 @@ import { html, useState } from '/ui/vendor/preact-htm.js';
 import { formatTime } from '/ui/shared/format.js';
 import { passwordProblem } from '/ui/shared/password.js';
 import { api } from '../session.js';
-import { Button, Card, CursorPager, Dialog, ErrorAlert, Field, PageHeader, Table, confirmAction, toast, toastError, useAction, useCursorPages, serverFieldErrors } from '../ui.js';
+import { Button, Card, CursorPager, Dialog, ErrorAlert, Field, PageHeader, Table, confirmAction, toast, toastError, useAction, useFormAction, useCursorPages, serverFieldErrors } from '../ui.js';
 import { useLoad } from '/ui/shared/ui.js';
 import { StatusTag, staffRole, staffStatus } from '../data.js';
 
 function CreateDialog({ onClose, onDone }) {
   const [form, setForm] = useState({ username: '', password: '', role: 'operator' });
-  const [errors, setErrors] = useState({});
-  const [failure, setFailure] = useState(null);
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.value });
-  const [create, busy] = useAction(async () => {
+  const [create, busy, errors, failure] = useFormAction(async () => {
     const e = {};
     const username = form.username.trim();
     if (!username) e.username = '请输入用户名';
@@ -22,17 +20,10 @@ function CreateDialog({ onClose, onDone }) {
     else if (/^\d+$/.test(username)) e.username = '用户名不能全是数字';
     const pw = passwordProblem(form.password, username);
     if (pw) e.password = pw;
-    setErrors(e);
-    setFailure(null);
-    if (Object.keys(e).length) return;
-    try {
-      const s = await api.post('/api/v1/admin/staff', { username, password: form.password, role: form.role });
-      toast('success', `已添加员工 ${s.username}`);
-      onDone();
-    } catch (err) {
-      setErrors(serverFieldErrors(err));
-      setFailure(err);
-    }
+    if (Object.keys(e).length) return e;
+    const s = await api.post('/api/v1/admin/staff', { username, password: form.password, role: form.role });
+    toast('success', `已添加员工 ${s.username}`);
+    onDone();
   });
   return html`<${Dialog}
     open
