@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
+import { requestOverFetch } from "../../ts/test/wx-request.mjs";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../miniprogram");
 
@@ -51,28 +52,7 @@ export function createWx({ payment = "pay" } = {}) {
   const wx = {
     request(options) {
       record("request", options);
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), options.timeout ?? 60_000);
-      fetch(options.url, { method: options.method ?? "GET", headers: options.header, body: options.data, signal: controller.signal })
-        .then(async (response) => {
-          const text = await response.text();
-          let data = text;
-          if ((options.dataType ?? "json") === "json") {
-            try {
-              data = JSON.parse(text);
-            } catch {
-              // wx.request hands over the text when it does not parse
-            }
-          }
-          const header = {};
-          response.headers.forEach((value, name) => {
-            header[name] = value;
-          });
-          options.success?.({ statusCode: response.status, header, data, errMsg: "request:ok" });
-        })
-        .catch((error) => options.fail?.({ errMsg: `request:fail ${error.message}` }))
-        .finally(() => clearTimeout(timer));
-      return { abort: () => controller.abort() };
+      return requestOverFetch(options);
     },
     login(options) {
       record("login", options);

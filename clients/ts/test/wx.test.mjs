@@ -1,10 +1,10 @@
 // wxTransport, driven through a stand-in for the mini-program's `wx` whose request() does what
-// wx.request does (real HTTP to the server, its option names, its success and fail callbacks,
-// JSON.parse of the answer unless dataType says otherwise), since WeChat's runtime is not here.
+// wx.request does (wx-request.mjs), since WeChat's runtime is not here.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ApiError, createClient, newIdempotencyKey, wxTransport } from "../dist/esm/index.js";
 import { address, baseUrl, needsServer, newCredentials } from "./helpers.mjs";
+import { requestOverFetch } from "./wx-request.mjs";
 
 function wxStandIn() {
   const calls = [];
@@ -12,29 +12,7 @@ function wxStandIn() {
     calls,
     request(options) {
       calls.push(options);
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), options.timeout ?? 60_000);
-      fetch(options.url, { method: options.method ?? "GET", headers: options.header, body: options.data, signal: controller.signal })
-        .then(async (response) => {
-          const text = await response.text();
-          let data = text;
-          if ((options.dataType ?? "json") === "json") {
-            try {
-              data = JSON.parse(text);
-            } catch {
-              // wx.request hands over the text when it does not parse
-            }
-          }
-          const header = {};
-          response.headers.forEach((value, name) => {
-            // WeChat keeps the server's spelling of header names; make them differ from lower case.
-            header[name.replace(/(^|-)([a-z])/g, (_, dash, c) => dash + c.toUpperCase())] = value;
-          });
-          options.success?.({ statusCode: response.status, header, data, errMsg: "request:ok" });
-        })
-        .catch((error) => options.fail?.({ errMsg: `request:fail ${error.message}` }))
-        .finally(() => clearTimeout(timer));
-      return { abort: () => controller.abort() };
+      return requestOverFetch(options);
     },
   };
 }
