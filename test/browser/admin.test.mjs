@@ -266,7 +266,9 @@ test('merchant logs in, creates a product with two SKUs and an image, stocks it 
     assert.equal(now['黑色'].id, before['黑色'].id);
     assert.equal(now['黑色'].price, 9990);
 
-    // Dropping the colour again deletes its SKU, once the merchant confirms.
+    // Dropping the colour again deletes its SKU, once the merchant confirms. The first save's
+    // toast goes first, so the one awaited below is the second save's.
+    await page.locator('.el-message', { hasText: '商品已保存' }).waitFor({ state: 'detached' });
     await page.getByRole('button', { name: '删除规格值 蓝色' }).click();
     await page.getByText('保存时将删除 SKU：蓝色').waitFor();
     await page.getByRole('button', { name: '保存' }).click();
